@@ -1,0 +1,15 @@
+from django.contrib import admin
+
+from relman.cmdb.models import Application, Environment
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "process_name", "is_active"]
+    list_filter = ["process_name", "is_active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Environment)
+class EnvironmentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "is_production", "order"]

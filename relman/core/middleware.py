@@ -1,0 +1,33 @@
+"""Request middleware: tags every request with an id and its channel for the audit log."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from relman.core.choices import Channel
+from relman.core.context import acting_through
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestContextMiddleware:
+    """Run each request inside an action context; echo its id in `X-Request-ID`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        channel = Channel.API if request.path.startswith("/api/") else Channel.WEB
+        if request.headers.get("X-Relman-Client") == "cli":
+            channel = Channel.CLI
+        request.request_id = request_id
+        with acting_through(channel, request_id):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response

@@ -1,0 +1,64 @@
+"""Which roles a user holds where. Every permission rule in relman starts here (DESIGN.md rule 4).
+
+A user holds a role for an application when they were given it for that application or for
+every application. Superusers hold every role, but segregation of duties still applies to them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+
+_CACHE_ATTR = "_relman_role_assignments"
+
+
+def assignments(user: Any) -> list[tuple[str, int | None]]:
+    """The user's (role, application id or None) pairs, read once per user object."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        RoleAssignment = apps.get_model("accounts", "RoleAssignment")
+        cached = list(
+            RoleAssignment.objects.filter(user=user).values_list("role_id", "application_id")
+        )
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget(user: Any) -> None:
+    """Drop the cached assignments after they changed."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def all_role_codes() -> set[str]:
+    Role = apps.get_model("accounts", "Role")
+    return set(Role.objects.values_list("code", flat=True))
+
+
+def roles_of(user: Any, application_id: int | None) -> set[str]:
+    """The roles the user holds for an application (global ones included)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return all_role_codes()
+    return {role for role, app in assignments(user) if app is None or app == application_id}
+
+
+def holds_anywhere(user: Any, role: str) -> bool:
+    """Whether the user holds the role globally or for any application."""
+    return bool(getattr(user, "is_superuser", False)) or any(
+        r == role for r, _a in assignments(user)
+    )
+
+
+def has_global_role(user: Any) -> bool:
+    """Whether the user holds some role for every application."""
+    return any(app is None for _r, app in assignments(user))
+
+
+def application_ids(user: Any) -> set[int]:
+    """The applications the user holds some role for."""
+    return {app for _r, app in assignments(user) if app is not None}

@@ -1,0 +1,157 @@
+"""A process definition as plain, immutable Python objects (no Django).
+
+Built from the validated YAML mapping by `Process.from_dict`; the engine reads only these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ADVANCE, RETURN, ROLLBACK, CANCEL, CLOSE = "advance", "return", "rollback", "cancel", "close"
+TRANSITIONS = (ADVANCE, RETURN, ROLLBACK, CANCEL, CLOSE)
+KINDS = ("new_system", "upgrade", "patch", "documents")
+METHODS = ("planned", "emergency")
+CLASSES = ("minor", "standard", "major")
+
+Label = Mapping[str, str]
+
+
+def pick(label: Label | None, language: str | None) -> str:
+    """The label in `language` (zh-hans for any Chinese), else English, else any."""
+    if not label:
+        return ""
+    if language and language.lower().startswith("zh"):
+        return label.get("zh-hans") or label.get("en", "")
+    return label.get("en") or next(iter(label.values()), "")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Which releases something applies to; an empty list matches any value."""
+
+    kind: tuple[str, ...] = ()
+    method: tuple[str, ...] = ()
+    release_class: tuple[str, ...] = ()
+
+    def matches(self, kind: str, method: str, release_class: str) -> bool:
+        return (
+            (not self.kind or kind in self.kind)
+            and (not self.method or method in self.method)
+            and (not self.release_class or release_class in self.release_class)
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.kind or self.method or self.release_class)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Condition | None:
+        if data is None:
+            return None
+        return cls(
+            kind=tuple(data.get("kind", ())),
+            method=tuple(data.get("method", ())),
+            release_class=tuple(data.get("class", ())),
+        )
+
+
+@dataclass(frozen=True)
+class ApprovalRule:
+    """`count` approvals by holders of `role` are needed to leave the stage."""
+
+    role: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of a flow, with the gate that must be met to leave it forwards."""
+
+    key: str
+    label: Label
+    roles: tuple[str, ...]
+    deliverables: tuple[str, ...] = ()
+    approvals: tuple[ApprovalRule, ...] = ()
+    checklist: tuple[str, ...] = ()
+    transitions: tuple[str, ...] | None = None
+    return_to: tuple[str, ...] | None = None
+    rollback_to: str | None = None
+    skip_for: Condition | None = None
+
+    def applies_to(self, kind: str, method: str, release_class: str) -> bool:
+        return self.skip_for is None or not self.skip_for.matches(kind, method, release_class)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A flow of the process, chosen for releases that match `when`."""
+
+    key: str
+    label: Label
+    stages: tuple[Stage, ...]
+    when: Condition | None = None
+
+    def stage(self, key: str) -> Stage | None:
+        return next((s for s in self.stages if s.key == key), None)
+
+
+@dataclass(frozen=True)
+class Process:
+    """A whole process definition."""
+
+    name: str
+    label: Label
+    variants: tuple[Variant, ...]
+    roles: Mapping[str, Label] = field(default_factory=dict)
+    deliverables: Mapping[str, Label] = field(default_factory=dict)
+    checklist: Mapping[str, Label] = field(default_factory=dict)
+    description: Label | None = None
+
+    def variant(self, key: str) -> Variant | None:
+        return next((v for v in self.variants if v.key == key), None)
+
+    def choose_variant(self, kind: str, method: str, release_class: str) -> Variant | None:
+        """The first variant whose condition matches the release."""
+        for variant in self.variants:
+            if variant.when is None or variant.when.matches(kind, method, release_class):
+                return variant
+        return None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Process:
+        def stage(s: Mapping[str, Any]) -> Stage:
+            gates = s.get("gates") or {}
+            return Stage(
+                key=s["key"],
+                label=s["label"],
+                roles=tuple(s.get("roles", ())),
+                deliverables=tuple(gates.get("deliverables", ())),
+                approvals=tuple(
+                    ApprovalRule(a["role"], a.get("count", 1)) for a in gates.get("approvals", ())
+                ),
+                checklist=tuple(gates.get("checklist", ())),
+                transitions=tuple(s["transitions"]) if "transitions" in s else None,
+                return_to=tuple(s["return_to"]) if "return_to" in s else None,
+                rollback_to=s.get("rollback_to"),
+                skip_for=Condition.from_dict(s.get("skip_for")),
+            )
+
+        return cls(
+            name=data["name"],
+            label=data["label"],
+            description=data.get("description"),
+            roles=dict(data.get("roles") or {}),
+            deliverables=dict(data.get("deliverables") or {}),
+            checklist=dict(data.get("checklist") or {}),
+            variants=tuple(
+                Variant(
+                    key=v["key"],
+                    label=v["label"],
+                    when=Condition.from_dict(v.get("when")),
+                    stages=tuple(stage(s) for s in v["stages"]),
+                )
+                for v in data["variants"]
+            ),
+        )

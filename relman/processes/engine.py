@@ -1,0 +1,196 @@
+"""The lifecycle engine: which transitions a release may take, and why the others are refused.
+
+Pure Python over plain data (DESIGN.md rule 2). Services build a `Snapshot` of a release,
+ask `refusals()` and, when nothing is refused, apply `move()`.
+
+    planning --advance--> build --advance--> test --advance--> deploy --close--> (closed)
+       ^                    |                                    |
+       +------return--------+              rollback (rollback_to or ends rolled back)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+
+from relman.processes.definition import (
+    ADVANCE,
+    CANCEL,
+    CLOSE,
+    RETURN,
+    ROLLBACK,
+    Stage,
+    Variant,
+)
+
+SUCCEEDED, FAILED, ROLLED_BACK, CANCELLED = "succeeded", "failed", "rolled_back", "cancelled"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the engine needs to know of a release."""
+
+    kind: str
+    method: str
+    release_class: str
+    stage: str
+    is_open: bool = True
+    deliverables: frozenset[str] = frozenset()
+    approvals: Mapping[str, int] = field(default_factory=dict)
+    checklist: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """One part of a gate that is not met."""
+
+    kind: str  # "deliverable" | "approval" | "checklist"
+    key: str
+    needed: int = 1
+    have: int = 0
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a transition is not allowed. `code` picks the message; `unmet` lists the gate."""
+
+    code: str
+    stage: str = ""
+    unmet: tuple[Unmet, ...] = ()
+    roles: tuple[str, ...] = ()
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class Move:
+    """Where a transition leaves the release."""
+
+    stage: str
+    is_open: bool
+    outcome: str | None = None
+
+
+def active_stages(variant: Variant, snap: Snapshot) -> list[Stage]:
+    """The stages of the flow that apply to this release, in order."""
+    return [s for s in variant.stages if s.applies_to(snap.kind, snap.method, snap.release_class)]
+
+
+def unmet_gate(stage: Stage, snap: Snapshot) -> list[Unmet]:
+    """Everything the stage's exit gate still needs."""
+    unmet = [Unmet("deliverable", d) for d in stage.deliverables if d not in snap.deliverables]
+    for rule in stage.approvals:
+        have = snap.approvals.get(rule.role, 0)
+        if have < rule.count:
+            unmet.append(Unmet("approval", rule.role, rule.count, have))
+    unmet += [Unmet("checklist", c) for c in stage.checklist if c not in snap.checklist]
+    return unmet
+
+
+def transitions_of(variant: Variant, stage: Stage, snap: Snapshot) -> tuple[str, ...]:
+    """The transitions a stage offers: as declared, or the defaults for its place."""
+    stages = active_stages(variant, snap)
+    is_last = stages and stages[-1].key == stage.key
+    is_first = stages and stages[0].key == stage.key
+    declared = stage.transitions or (
+        (CLOSE, RETURN, CANCEL) if is_last else (ADVANCE, RETURN, CANCEL)
+    )
+    allowed = []
+    for t in declared:
+        if (t == ADVANCE and is_last) or (t == CLOSE and not is_last) or (t == RETURN and is_first):
+            continue
+        allowed.append(t)
+    return tuple(allowed)
+
+
+def return_targets(variant: Variant, stage: Stage, snap: Snapshot) -> list[str]:
+    """The earlier stages `return` may go to."""
+    keys = [s.key for s in active_stages(variant, snap)]
+    earlier = keys[: keys.index(stage.key)] if stage.key in keys else []
+    if stage.return_to is not None:
+        earlier = [k for k in earlier if k in stage.return_to]
+    return earlier
+
+
+def refusals(
+    variant: Variant,
+    snap: Snapshot,
+    action: str,
+    roles: Collection[str],
+    *,
+    target: str = "",
+    reason: str = "",
+    outcome: str = SUCCEEDED,
+) -> list[Refusal]:
+    """Why `action` may not be taken by someone holding `roles`; empty when it may."""
+    if not snap.is_open:
+        return [Refusal("closed")]
+    stage = variant.stage(snap.stage)
+    if stage is None:
+        return [Refusal("unknown_stage", stage=snap.stage)]
+    found: list[Refusal] = []
+    if action not in transitions_of(variant, stage, snap):
+        return [Refusal("not_offered", stage=stage.key)]
+    if not set(roles) & set(stage.roles):
+        found.append(Refusal("role", stage=stage.key, roles=stage.roles))
+    needs_reason = action in (RETURN, ROLLBACK, CANCEL) or (action == CLOSE and outcome == FAILED)
+    if needs_reason and not reason.strip():
+        found.append(Refusal("reason_required", stage=stage.key))
+    if action == RETURN and target not in return_targets(variant, stage, snap):
+        found.append(Refusal("bad_target", stage=stage.key, target=target))
+    if action in (ADVANCE, CLOSE) and not (action == CLOSE and outcome == FAILED):
+        unmet = unmet_gate(stage, snap)
+        if unmet:
+            found.append(Refusal("gate", stage=stage.key, unmet=tuple(unmet)))
+    return found
+
+
+def move(
+    variant: Variant, snap: Snapshot, action: str, *, target: str = "", outcome: str = SUCCEEDED
+) -> Move:
+    """Where an allowed transition takes the release."""
+    keys = [s.key for s in active_stages(variant, snap)]
+    here = keys.index(snap.stage)
+    if action == ADVANCE:
+        return Move(keys[here + 1], True)
+    if action == RETURN:
+        return Move(target, True)
+    if action == ROLLBACK:
+        stage = variant.stage(snap.stage)
+        if stage and stage.rollback_to and stage.rollback_to in keys:
+            return Move(stage.rollback_to, True)
+        return Move(snap.stage, False, ROLLED_BACK)
+    if action == CANCEL:
+        return Move(snap.stage, False, CANCELLED)
+    if action == CLOSE:
+        return Move(snap.stage, False, outcome)
+    raise ValueError(f"unknown action {action!r}")
+
+
+def allowed_actions(
+    variant: Variant, snap: Snapshot, roles: Collection[str]
+) -> dict[str, list[Refusal]]:
+    """Each transition the stage offers, with its refusals (empty = allowed) for these roles.
+
+    Reasons and targets are supplied at the time of acting, so they are not checked here.
+    """
+    if not snap.is_open:
+        return {}
+    stage = variant.stage(snap.stage)
+    if stage is None:
+        return {}
+    result = {}
+    for action in transitions_of(variant, stage, snap):
+        targets = return_targets(variant, stage, snap)
+        found = refusals(
+            variant, snap, action, roles, target=targets[0] if targets else "", reason="-"
+        )
+        result[action] = found
+    return result
+
+
+def first_stage(variant: Variant, snap_kind: str, method: str, release_class: str) -> str:
+    """The stage a new release starts in."""
+    for stage in variant.stages:
+        if stage.applies_to(snap_kind, method, release_class):
+            return stage.key
+    raise ValueError(f"variant {variant.key!r} has no stage for this release")

@@ -1,0 +1,274 @@
+"""Reading and validating process files. Every error names the file, the line and the field."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from django.utils.translation import gettext as _
+
+from relman.processes.definition import CLASSES, KINDS, METHODS, ROLLBACK, Condition, Process
+
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+PRESETS_DIR = Path(__file__).with_name("presets")
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The published JSON Schema of process files."""
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a process file."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field or '(file)'}: {self.message}"
+
+
+class InvalidProcess(Exception):
+    """A process file that cannot be used; `problems` says every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class _Lines:
+    """Maps a field's path in the document to the line it is on."""
+
+    file: str
+    at: dict[tuple, int] = field(default_factory=dict)
+
+    def line(self, path: Iterable[Any]) -> int:
+        path = tuple(path)
+        while path and path not in self.at:
+            path = path[:-1]
+        return self.at.get(path, 1)
+
+    def problem(self, path: Iterable[Any], message: str) -> Problem:
+        path = tuple(path)
+        return Problem(self.file, self.line(path), ".".join(str(p) for p in path), message)
+
+
+def _construct(node: yaml.Node, path: tuple, lines: _Lines, problems: list[Problem]) -> Any:
+    """Build plain Python values from YAML nodes, noting lines and duplicate keys."""
+    lines.at.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in result:
+                problems.append(
+                    Problem(
+                        lines.file,
+                        line,
+                        ".".join(str(p) for p in (*path, key)),
+                        _("duplicate key '%(key)s' (first on line %(line)d)")
+                        % {"key": key, "line": lines.at[(*path, key)]},
+                    )
+                )
+                continue
+            lines.at[(*path, key)] = line
+            result[key] = _construct(value_node, (*path, key), lines, problems)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(n, (*path, i), lines, problems) for i, n in enumerate(node.value)]
+    return yaml.SafeLoader("").construct_object(node)
+
+
+def parse(text: str, filename: str) -> tuple[Any, _Lines, list[Problem]]:
+    """Parse YAML text into plain data, the line of every field, and syntax problems."""
+    lines = _Lines(filename)
+    problems: list[Problem] = []
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        detail = getattr(exc, "problem", None) or str(exc)
+        return None, lines, [Problem(filename, line, "", _("YAML syntax error: %s") % detail)]
+    if node is None:
+        return None, lines, [Problem(filename, 1, "", _("the file is empty"))]
+    data = _construct(node, (), lines, problems)
+    return data, lines, problems
+
+
+def _schema_problems(data: Any, lines: _Lines) -> list[Problem]:
+    validator = jsonschema.Draft202012Validator(schema())
+    found = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        found.append(lines.problem(error.absolute_path, error.message))
+    return found
+
+
+def _semantic_problems(data: dict[str, Any], lines: _Lines, known_roles: set[str]) -> list[Problem]:
+    """What a schema cannot say: references, reachability, order."""
+    found: list[Problem] = []
+    roles = known_roles | set(data.get("roles") or {})
+    deliverables = set(data.get("deliverables") or {})
+    checklist = set(data.get("checklist") or {})
+    seen_variants: set[str] = set()
+    for v_index, variant in enumerate(data["variants"]):
+        vpath = ("variants", v_index)
+        if variant["key"] in seen_variants:
+            found.append(
+                lines.problem((*vpath, "key"), _("duplicate variant '%s'") % variant["key"])
+            )
+        seen_variants.add(variant["key"])
+        keys = [s["key"] for s in variant["stages"]]
+        for s_index, stage in enumerate(variant["stages"]):
+            spath = (*vpath, "stages", s_index)
+            if keys.index(stage["key"]) != s_index:
+                found.append(
+                    lines.problem((*spath, "key"), _("duplicate stage '%s'") % stage["key"])
+                )
+            for r_index, role in enumerate(stage["roles"]):
+                if role not in roles:
+                    found.append(
+                        lines.problem((*spath, "roles", r_index), _("unknown role '%s'") % role)
+                    )
+            gates = stage.get("gates") or {}
+            for d_index, key in enumerate(gates.get("deliverables", [])):
+                if key not in deliverables:
+                    found.append(
+                        lines.problem(
+                            (*spath, "gates", "deliverables", d_index),
+                            _("undefined deliverable '%s' (add it under 'deliverables')") % key,
+                        )
+                    )
+            for c_index, key in enumerate(gates.get("checklist", [])):
+                if key not in checklist:
+                    found.append(
+                        lines.problem(
+                            (*spath, "gates", "checklist", c_index),
+                            _("undefined checklist item '%s' (add it under 'checklist')") % key,
+                        )
+                    )
+            for a_index, rule in enumerate(gates.get("approvals", [])):
+                if rule["role"] not in roles:
+                    found.append(
+                        lines.problem(
+                            (*spath, "gates", "approvals", a_index, "role"),
+                            _("unknown role '%s'") % rule["role"],
+                        )
+                    )
+            earlier = keys[:s_index]
+            for t_index, target in enumerate(stage.get("return_to", [])):
+                if target not in earlier:
+                    found.append(
+                        lines.problem(
+                            (*spath, "return_to", t_index),
+                            _("'%s' is not an earlier stage of this flow") % target,
+                        )
+                    )
+            if "rollback_to" in stage and stage["rollback_to"] not in earlier:
+                found.append(
+                    lines.problem(
+                        (*spath, "rollback_to"),
+                        _("'%s' is not an earlier stage of this flow") % stage["rollback_to"],
+                    )
+                )
+            if "rollback_to" in stage and ROLLBACK not in stage.get("transitions", []):
+                found.append(
+                    lines.problem(
+                        (*spath, "rollback_to"),
+                        _("set, but 'rollback' is not among the transitions"),
+                    )
+                )
+        found += _reachability_problems(variant, vpath, lines)
+    found += _shadowed_variant_problems(data, lines)
+    return found
+
+
+def _releases(condition: Condition | None) -> list[tuple[str, str, str]]:
+    """Every (kind, method, class) a condition admits."""
+    combos = itertools.product(KINDS, METHODS, CLASSES)
+    return [c for c in combos if condition is None or condition.matches(*c)]
+
+
+def _reachability_problems(variant: dict[str, Any], vpath: tuple, lines: _Lines) -> list[Problem]:
+    """A stage skipped for every release its variant admits can never be reached."""
+    found = []
+    admitted = _releases(Condition.from_dict(variant.get("when")))
+    for s_index, stage in enumerate(variant["stages"]):
+        skip = Condition.from_dict(stage.get("skip_for"))
+        if skip and admitted and all(skip.matches(*r) for r in admitted):
+            found.append(
+                lines.problem(
+                    (*vpath, "stages", s_index, "skip_for"),
+                    _(
+                        "stage '%s' is skipped for every release of this flow: it can never be reached"
+                    )
+                    % stage["key"],
+                )
+            )
+    return found
+
+
+def _shadowed_variant_problems(data: dict[str, Any], lines: _Lines) -> list[Problem]:
+    """A variant every one of whose releases an earlier variant takes can never be chosen."""
+    found, taken = [], set()
+    for v_index, variant in enumerate(data["variants"]):
+        admitted = set(_releases(Condition.from_dict(variant.get("when"))))
+        if admitted and admitted <= taken:
+            found.append(
+                lines.problem(
+                    ("variants", v_index, "when"),
+                    _("variant '%s' can never be chosen: earlier variants match all its releases")
+                    % variant["key"],
+                )
+            )
+        taken |= admitted
+    return found
+
+
+def validate_text(
+    text: str, filename: str, known_roles: set[str]
+) -> tuple[dict[str, Any], Process]:
+    """Validate one process file's text; return its data and definition, or raise InvalidProcess."""
+    data, lines, problems = parse(text, filename)
+    if problems:
+        raise InvalidProcess(problems)
+    problems = _schema_problems(data, lines)
+    if problems:
+        raise InvalidProcess(problems)
+    problems = _semantic_problems(data, lines, known_roles)
+    if problems:
+        raise InvalidProcess(problems)
+    return data, Process.from_dict(data)
+
+
+def validate_file(path: Path, known_roles: set[str]) -> tuple[dict[str, Any], Process]:
+    """Validate a process file on disk."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidProcess(
+            [Problem(str(path), 1, "", _("cannot read the file: %s") % exc)]
+        ) from exc
+    return validate_text(text, str(path), known_roles)
+
+
+def process_files(extra_dirs: Iterable[Path] = ()) -> list[Path]:
+    """The preset files, then every *.yaml / *.yml in the organisation's folders."""
+    files = sorted(PRESETS_DIR.glob("*.yaml"))
+    for folder in extra_dirs:
+        if folder.is_dir():
+            files += sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    return files

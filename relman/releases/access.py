@@ -1,0 +1,112 @@
+"""Who may see and do what with releases, in one place (DESIGN.md rule 4).
+
+The UI, the API and the CLI all ask these functions; list views filter with `visible_releases`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from relman.accounts.choices import CREATORS, BuiltinRole
+from relman.core import permissions
+from relman.core.errors import NotFound, PermissionDenied
+from relman.releases.models import Release
+
+
+def release_roles(user: Any, release: Release) -> set[str]:
+    """The roles a user holds for a release: assigned ones, plus requester and release manager
+    when they are that release's requester or manager."""
+    roles = permissions.roles_of(user, release.application_id)
+    if user.is_authenticated and release.requester_id == user.pk:
+        roles.add(BuiltinRole.REQUESTER)
+    if user.is_authenticated and release.release_manager_id == user.pk:
+        roles.add(BuiltinRole.RELEASE_MANAGER)
+    return roles
+
+
+def visible_releases(user: Any, queryset: QuerySet[Release] | None = None) -> QuerySet[Release]:
+    """A user may see a release when: they are a superuser, they hold any role for every
+    application, they hold a role for its application, or they requested or manage it."""
+    queryset = queryset if queryset is not None else Release.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return queryset.none()
+    if user.is_superuser or permissions.has_global_role(user):
+        return queryset
+    return queryset.filter(
+        Q(application_id__in=permissions.application_ids(user))
+        | Q(requester=user)
+        | Q(release_manager=user)
+    )
+
+
+def can_view(user: Any, release: Release) -> bool:
+    return visible_releases(user, Release.objects.filter(pk=release.pk)).exists()
+
+
+def get_visible(user: Any, number_or_id: str | int, *, for_update: bool = False) -> Release:
+    """The release by number or id, if the user may see it; else NotFound (never a hint it exists)."""
+    queryset = visible_releases(user).select_related(
+        "application", "process", "requester", "release_manager", "environment"
+    )
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    key = str(number_or_id)
+    lookup = {"pk": int(key)} if key.isdigit() else {"number": key}
+    release = queryset.filter(**lookup).first()
+    if release is None:
+        raise NotFound(_("Release %s was not found.") % key)
+    return release
+
+
+def can_create(user: Any, application_id: int) -> bool:
+    """A user may request a release for an application when they hold a creating role for it
+    (requester, release manager, release owner, release administrator or project manager)."""
+    return bool(permissions.roles_of(user, application_id) & CREATORS)
+
+
+def require_create(user: Any, application_id: int) -> None:
+    if not can_create(user, application_id):
+        raise PermissionDenied(_("You may not request releases for this application."))
+
+
+def can_edit(user: Any, release: Release) -> bool:
+    """A user may edit an open release's details, add deliverables and tick checklist items
+    when they hold any role for it other than auditor (requester and manager included)."""
+    if release.status != "in_progress":
+        return False
+    return bool(release_roles(user, release) - {BuiltinRole.AUDITOR})
+
+
+def require_edit(user: Any, release: Release) -> None:
+    if release.status != "in_progress":
+        raise PermissionDenied(_("Release %s is closed; it can no longer change.") % release.number)
+    if not can_edit(user, release):
+        raise PermissionDenied(_("You may not change release %s.") % release.number)
+
+
+def can_comment(user: Any, release: Release) -> bool:
+    """Anyone who may see a release, except read-only auditors, may comment on it."""
+    roles = release_roles(user, release)
+    return bool(roles - {BuiltinRole.AUDITOR})
+
+
+def approval_refusal(
+    user: Any, release: Release, role: str, stage_roles_needed: set[str]
+) -> str | None:
+    """Why the user may not approve the release's current stage as `role`; None when they may.
+
+    A user may approve when: the stage's gate asks for an approval by that role, they hold the
+    role for the release's application, and they did not request the release.
+    """
+    if release.status != "in_progress":
+        return _("Release %s is closed.") % release.number
+    if role not in stage_roles_needed:
+        return _("The current stage needs no approval by the role '%s'.") % role
+    if release.requester_id == user.pk:
+        return _("You requested release %s, so you may not approve it.") % release.number
+    if role not in permissions.roles_of(user, release.application_id):
+        return _("You do not hold the role '%s' for this application.") % role
+    return None

@@ -1,0 +1,161 @@
+"""The one filter definition of the release list, used by the API, the page and exports."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date, datetime, time
+from typing import Any, Literal
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from relman.core.errors import ValidationFailed
+from relman.releases.choices import Kind, Method, Outcome, ReleaseClass, Status
+
+ORDERINGS = {
+    "-created": ("-created", "-id"),
+    "created": ("created", "id"),
+    "-number": ("-number", "-id"),
+    "number": ("number", "id"),
+    "-updated": ("-updated", "-id"),
+    "title": ("title", "id"),
+}
+Ordering = Literal["-created", "created", "-number", "number", "-updated", "title"]
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+class ReleaseFilters(BaseModel):
+    """Filters, ordering and page of the release list. Empty values mean 'any'."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = None
+    stage: str | None = Field(None, max_length=64)
+    kind: Kind | None = None
+    method: Method | None = None
+    release_class: ReleaseClass | None = None
+    outcome: Outcome | None = None
+    application: str | None = Field(None, max_length=40, description="Application code")
+    q: str | None = Field(None, max_length=200, description="Text in number, title or version")
+    created_from: date | None = None
+    created_to: date | None = None
+    planned_from: date | None = None
+    planned_to: date | None = None
+    ordering: Ordering = "-created"
+    limit: int = Field(50, ge=1, le=500)
+    cursor: str | None = Field(None, max_length=500, description="From the previous page's `next`")
+
+    _blank = field_validator(
+        "status",
+        "stage",
+        "kind",
+        "method",
+        "release_class",
+        "outcome",
+        "application",
+        "q",
+        "created_from",
+        "created_to",
+        "planned_from",
+        "planned_to",
+        "cursor",
+        mode="before",
+    )(_blank_to_none)
+
+    def apply(self, queryset: QuerySet) -> QuerySet:
+        """The queryset filtered and ordered (not yet paged)."""
+        exact = {
+            "status": self.status,
+            "stage": self.stage,
+            "kind": self.kind,
+            "method": self.method,
+            "release_class": self.release_class,
+            "outcome": self.outcome,
+            "application__code": self.application,
+        }
+        queryset = queryset.filter(**{k: v for k, v in exact.items() if v is not None})
+        if self.q:
+            text = self.q.strip()
+            queryset = queryset.filter(
+                Q(number__icontains=text)
+                | Q(title__icontains=text)
+                | Q(version_number__icontains=text)
+            )
+        tz = timezone.get_current_timezone()
+        if self.created_from:
+            queryset = queryset.filter(
+                created__gte=datetime.combine(self.created_from, time.min, tz)
+            )
+        if self.created_to:
+            queryset = queryset.filter(created__lte=datetime.combine(self.created_to, time.max, tz))
+        if self.planned_from:
+            queryset = queryset.filter(
+                planned_start__gte=datetime.combine(self.planned_from, time.min, tz)
+            )
+        if self.planned_to:
+            queryset = queryset.filter(
+                planned_start__lte=datetime.combine(self.planned_to, time.max, tz)
+            )
+        return queryset.order_by(*ORDERINGS[self.ordering])
+
+    def page(self, queryset: QuerySet) -> tuple[list, str | None]:
+        """One page by keyset: rows after the cursor, and the cursor of the next page."""
+        queryset = self.apply(queryset)
+        field_name, _tie = ORDERINGS[self.ordering]
+        column = field_name.lstrip("-")
+        descending = field_name.startswith("-")
+        if self.cursor:
+            try:
+                value, last_id = decode_cursor(self.cursor)
+            except ValueError as exc:
+                raise ValidationFailed(
+                    _("This cursor is not valid; start from the first page."), field="cursor"
+                ) from exc
+            op = "lt" if descending else "gt"
+            queryset = queryset.filter(
+                Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": last_id})
+            )
+        rows = list(queryset[: self.limit + 1])
+        next_cursor = None
+        if len(rows) > self.limit:
+            rows = rows[: self.limit]
+            last = rows[-1]
+            next_cursor = encode_cursor(getattr(last, column), last.id)
+        return rows, next_cursor
+
+    def query_string(self, **overrides: Any) -> str:
+        """These filters as a URL query string (for links to other pages)."""
+        from urllib.parse import urlencode
+
+        data = {**self.model_dump(mode="json", exclude_none=True), **overrides}
+        data = {
+            k: v for k, v in data.items() if v not in (None, "") and not (k == "limit" and v == 50)
+        }
+        if data.get("ordering") == "-created":
+            data.pop("ordering")
+        return urlencode(data)
+
+
+def encode_cursor(value: Any, last_id: int) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, last_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, int]:
+    """The (value, id) a cursor holds; ValueError when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, last_id = json.loads(raw)
+        if not isinstance(last_id, int):
+            raise ValueError
+    except (ValueError, TypeError) as exc:
+        raise ValueError("bad cursor") from exc
+    if isinstance(value, str) and len(value) > 18 and value[4] == "-" and "T" in value:
+        value = datetime.fromisoformat(value)
+    return value, last_id

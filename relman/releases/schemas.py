@@ -1,0 +1,249 @@
+"""API schemas of releases and what hangs off them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+from relman.releases.choices import Kind, Method, Outcome, ReleaseClass, Risk
+
+
+class ReleaseRow(Schema):
+    """A release in a list."""
+
+    id: int
+    number: str
+    title: str
+    application: str
+    kind: str
+    method: str
+    release_class: str
+    stage: str
+    status: str
+    outcome: str
+    risk: str
+    version_number: str
+    requester: str
+    planned_start: datetime | None
+    created: datetime
+    revision: int
+
+    @staticmethod
+    def resolve_application(obj: Any) -> str:
+        return obj.application.code
+
+    @staticmethod
+    def resolve_requester(obj: Any) -> str:
+        return obj.requester.username
+
+
+class ReleasePage(Schema):
+    items: list[ReleaseRow]
+    next: str | None = Field(None, description="Cursor of the next page, or null on the last page")
+
+
+class ReleaseIn(Schema):
+    """What a requester gives to request a release."""
+
+    application: str = Field(..., description="Application code")
+    title: str = Field(..., max_length=200)
+    kind: Kind
+    method: Method = Method.PLANNED
+    release_class: ReleaseClass = ReleaseClass.STANDARD
+    description: str = ""
+    version_number: str = Field("", max_length=64)
+    environment: str | None = Field(None, description="Environment code")
+    release_manager: str | None = Field(None, description="Username")
+    scope: str = ""
+    impact: str = ""
+    risk: Risk = Risk.MEDIUM
+    backout_plan: str = ""
+    planned_start: datetime | None = None
+    planned_end: datetime | None = None
+
+
+class ReleasePatch(Schema):
+    """Changes to a release's details; `revision` must be the one you read."""
+
+    revision: int
+    title: str | None = Field(None, max_length=200)
+    description: str | None = None
+    version_number: str | None = Field(None, max_length=64)
+    environment: str | None = None
+    release_manager: str | None = None
+    scope: str | None = None
+    impact: str | None = None
+    risk: Risk | None = None
+    backout_plan: str | None = None
+    planned_start: datetime | None = None
+    planned_end: datetime | None = None
+    actual_start: datetime | None = None
+    actual_end: datetime | None = None
+
+
+class ActionIn(Schema):
+    """A lifecycle action. `revision` must be the one you read, or you get 409."""
+
+    revision: int
+    target: str = Field("", description="Stage key, for `return`")
+    reason: str = Field("", max_length=2000)
+    outcome: Outcome = Field(Outcome.SUCCEEDED, description="For `close`: succeeded or failed")
+
+
+class StageOut(Schema):
+    key: str
+    label: str
+    state: str
+
+
+class GateItemOut(Schema):
+    kind: str
+    key: str
+    label: str
+    met: bool
+    needed: int | None = None
+    have: int | None = None
+
+
+class ActionOut(Schema):
+    action: str
+    label: str
+    allowed: bool
+    reasons: list[str]
+    targets: list[str] = []
+
+
+class ReleaseDetail(ReleaseRow):
+    """A release with where it stands: stages, gate, and the actions open to the caller."""
+
+    description: str
+    environment: str | None
+    release_manager: str | None
+    scope: str
+    impact: str
+    backout_plan: str
+    process: str
+    process_version: int
+    variant: str
+    planned_end: datetime | None
+    actual_start: datetime | None
+    actual_end: datetime | None
+    updated: datetime
+    stages: list[StageOut]
+    gate: list[GateItemOut]
+    unmet: list[str]
+    actions: list[ActionOut]
+    approvable_roles: list[str]
+
+
+class ApprovalIn(Schema):
+    role: str
+    comment: str = Field("", max_length=2000)
+
+
+class ApprovalOut(Schema):
+    id: int
+    stage: str
+    role: str
+    approver: str
+    comment: str
+    created: datetime
+    voided: datetime | None
+
+    @staticmethod
+    def resolve_role(obj: Any) -> str:
+        return obj.role_id
+
+    @staticmethod
+    def resolve_approver(obj: Any) -> str:
+        return obj.approver.username
+
+
+class ChecklistIn(Schema):
+    item: str
+    note: str = Field("", max_length=500)
+
+
+class ChecklistOut(Schema):
+    id: int
+    stage: str
+    item: str
+    done_by: str
+    note: str
+    created: datetime
+
+    @staticmethod
+    def resolve_done_by(obj: Any) -> str:
+        return obj.done_by.username
+
+
+class DeliverableVersionOut(Schema):
+    number: int
+    filename: str
+    sha256: str
+    size: int | None
+    content_type: str
+    url: str
+    note: str
+    uploaded_by: str
+    created: datetime
+    download: str | None
+
+    @staticmethod
+    def resolve_uploaded_by(obj: Any) -> str:
+        return obj.uploaded_by.username
+
+    @staticmethod
+    def resolve_download(obj: Any) -> str | None:
+        if not obj.file:
+            return None
+        release = obj.deliverable.release
+        return f"/api/v1/releases/{release.number}/deliverables/{obj.deliverable.key}/versions/{obj.number}/file"
+
+
+class DeliverableOut(Schema):
+    key: str
+    title: str
+    versions: list[DeliverableVersionOut]
+
+
+class CommentIn(Schema):
+    body: str = Field(..., max_length=10000)
+
+
+class CommentOut(Schema):
+    id: int
+    author: str
+    body: str
+    created: datetime
+
+    @staticmethod
+    def resolve_author(obj: Any) -> str:
+        return obj.author.username
+
+
+class AuditEventOut(Schema):
+    seq: int
+    created: datetime
+    actor: str
+    channel: str
+    action: str
+    object_type: str
+    object_id: str
+    release: str
+    before: Any
+    after: Any
+    reason: str
+    request_id: str
+    hash: str
+
+    @staticmethod
+    def resolve_actor(obj: Any) -> str:
+        return obj.actor_name
+
+    @staticmethod
+    def resolve_release(obj: Any) -> str:
+        return obj.release_number

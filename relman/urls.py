@@ -1,0 +1,13 @@
+"""The project's URLs: one line per app."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from relman.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("relman.web.urls")),
+]

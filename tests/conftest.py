@@ -1,0 +1,46 @@
+"""Fixtures shared by every test. Data comes from tests/factories.py, through the services."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    """Each test stores files in its own folder and reads processes only from the presets."""
+    settings.MEDIA_ROOT = tmp_path / "files"
+    settings.RELMAN_PROCESS_DIRS = []
+
+
+@pytest.fixture
+def presets(db):
+    factories.processes()
+
+
+@pytest.fixture
+def app(presets):
+    return factories.application("crm", process="tfdl")
+
+
+@pytest.fixture
+def admin(db):
+    return factories.admin()
+
+
+@pytest.fixture
+def api_client():
+    """A client for the API that authenticates with a real bearer token."""
+
+    def make(user=None) -> Client:
+        from relman.accounts.services import create_token
+
+        headers = {}
+        if user is not None:
+            _token, secret = create_token(None, user, name="test")
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+        return Client(**headers)
+
+    return make
