@@ -11,8 +11,8 @@ from pydantic import Field
 from relman.releases.choices import Kind, Method, Outcome, ReleaseClass, Risk
 
 
-class ReleaseRow(Schema):
-    """A release in a list."""
+class ReleaseFields(Schema):
+    """The fields a release shows in a list and in its detail."""
 
     id: int
     number: str
@@ -30,6 +30,10 @@ class ReleaseRow(Schema):
     planned_start: datetime | None
     created: datetime
     revision: int
+
+
+class ReleaseRow(ReleaseFields):
+    """A release in a list."""
 
     @staticmethod
     def resolve_application(obj: Any) -> str:
@@ -49,7 +53,7 @@ class ReleaseIn(Schema):
     """What a requester gives to request a release."""
 
     application: str = Field(..., description="Application code")
-    title: str = Field(..., max_length=200)
+    title: str = Field(..., min_length=1, max_length=200)
     kind: Kind
     method: Method = Method.PLANNED
     release_class: ReleaseClass = ReleaseClass.STANDARD
@@ -116,7 +120,7 @@ class ActionOut(Schema):
     targets: list[str] = []
 
 
-class ReleaseDetail(ReleaseRow):
+class ReleaseDetail(ReleaseFields):
     """A release with where it stands: stages, gate, and the actions open to the caller."""
 
     description: str
