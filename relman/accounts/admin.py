@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from relman.accounts.models import ApiToken, Role, RoleAssignment, User
+from relman.core.admin import AuditedAdmin, ReadOnlyAdmin
 
 
 @admin.register(User)
-class RelmanUserAdmin(UserAdmin):
+class RelmanUserAdmin(AuditedAdmin, UserAdmin):
     fieldsets = (
         *UserAdmin.fieldsets,
         ("relman", {"fields": ("display_name", "department", "language")}),
@@ -14,17 +15,18 @@ class RelmanUserAdmin(UserAdmin):
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(AuditedAdmin):
     list_display = ["code", "name_en", "name_zh_hans", "builtin"]
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(AuditedAdmin):
     list_display = ["user", "role", "application"]
     list_filter = ["role", "application"]
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Tokens are made and revoked with `relman token`; the secret is never stored."""
+
     list_display = ["name", "user", "prefix", "expires", "revoked", "last_used"]
-    readonly_fields = ["prefix", "key_hash", "last_used"]

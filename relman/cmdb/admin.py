@@ -1,15 +1,16 @@
 from django.contrib import admin
 
 from relman.cmdb.models import Application, Environment
+from relman.core.admin import AuditedAdmin
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(AuditedAdmin):
     list_display = ["code", "name", "process_name", "is_active"]
     list_filter = ["process_name", "is_active"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Environment)
-class EnvironmentAdmin(admin.ModelAdmin):
+class EnvironmentAdmin(AuditedAdmin):
     list_display = ["code", "name", "is_production", "order"]
