@@ -130,7 +130,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Static files are served from the installed package by WhiteNoise; `collectstatic` is only
+# needed to serve them from a proxy, into RELMAN_STATIC_ROOT.
+STATIC_ROOT = os.environ.get("RELMAN_STATIC_ROOT") or None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
