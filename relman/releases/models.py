@@ -83,8 +83,8 @@ class Release(TimestampedModel):
         verbose_name = _("release")
         verbose_name_plural = _("releases")
         indexes = [
-            models.Index(fields=["status", "-id"], name="release_status_id"),
-            models.Index(fields=["application", "-id"], name="release_app_id"),
+            models.Index(fields=["status", "-created", "-id"], name="release_status_created"),
+            models.Index(fields=["application", "-created", "-id"], name="release_app_created"),
             models.Index(
                 fields=["kind", "method", "release_class"], name="release_kind_method_class"
             ),
