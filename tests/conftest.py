@@ -44,3 +44,20 @@ def api_client():
         return Client(**headers)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_definitions():
+    """Parsed definitions are cached by version id, and ids are reused once a test's
+    transaction is rolled back: every test starts with an empty cache."""
+    from relman.processes import services as processes
+
+    processes._definition.cache_clear()
+    yield
+    processes._definition.cache_clear()
+
+
+@pytest.fixture
+def fast_passwords(settings):
+    """A cheap password hash, for tests that make users by the dozen."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

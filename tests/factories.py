@@ -53,3 +53,85 @@ def release(requester, app: Application, **fields: Any):
     fields.setdefault("title", "A release")
     fields.setdefault("kind", "upgrade")
     return releases.create_release(requester, application=app, **fields)
+
+
+# ---------------------------------------------------------------- walking a release through its gates
+
+
+def upload(name: str = "plan.txt", content: bytes = b"The plan.\n"):
+    """An uploaded file as a view would receive it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
+
+
+def _get_or_make_user(username: str, *roles: str, app: Application):
+    from django.contrib.auth import get_user_model
+
+    existing = get_user_model().objects.filter(username=username).first()
+    return existing or user(username, *roles, app=app)
+
+
+def crew(app: Application, username: str | None = None):
+    """A user holding every role the stages of the app's process name, for that app only
+    (never `requester`, so they count as an independent approver)."""
+    from relman.processes import services as processes
+
+    process = processes.definition(processes.current_version(app.process_name))
+    roles = sorted({r for v in process.variants for s in v.stages for r in s.roles} - {"requester"})
+    return _get_or_make_user(username or f"crew-{app.code}", *roles, app=app)
+
+
+def approvers(app: Application, role: str, count: int = 1) -> list:
+    """`count` distinct users holding `role` for the app (made once, then reused)."""
+    return [_get_or_make_user(f"{app.code}-{role}-{i}", role, app=app) for i in range(1, count + 1)]
+
+
+def gate_items(release) -> list[tuple[str, str, int]]:
+    """The current stage's gate as (kind, key, count): deliverables, approvals, checklist."""
+    _process, variant = releases.flow_of(release)
+    stage = variant.stage(release.stage)
+    return [
+        *(("deliverable", d, 1) for d in stage.deliverables),
+        *(("approval", a.role, a.count) for a in stage.approvals),
+        *(("checklist", c, 1) for c in stage.checklist),
+    ]
+
+
+def meet(actor, release, kind: str, key: str, count: int = 1) -> None:
+    """Meet one part of the current stage's gate: upload the deliverable, tick the item, or
+    have `count` independent holders of the role approve (those who have not yet)."""
+    from relman.releases.models import Approval
+
+    if kind == "deliverable":
+        releases.add_deliverable(
+            actor, release, key=key, upload=upload(f"{key}.txt", f"{key}\n".encode())
+        )
+    elif kind == "checklist":
+        releases.complete_checklist_item(actor, release, item=key)
+    else:
+        done = set(
+            Approval.objects.filter(
+                release=release, stage=release.stage, voided__isnull=True
+            ).values_list("approver_id", flat=True)
+        )
+        for person in approvers(release.application, key, count):
+            if person.pk not in done:
+                releases.approve(person, release, role=key)
+
+
+def meet_gate(actor, release):
+    """Meet the whole gate of the release's current stage."""
+    for kind, key, count in gate_items(release):
+        meet(actor, release, kind, key, count)
+    release.refresh_from_db()
+    return release
+
+
+def walk_to(actor, release, stage: str):
+    """Meet each gate and advance until the release is in `stage`."""
+    release.refresh_from_db()
+    while release.stage != stage:
+        meet_gate(actor, release)
+        release = releases.advance(actor, release, revision=release.revision)
+    return release

@@ -32,8 +32,6 @@ CREATORS = {
     BuiltinRole.RELEASE_ADMINISTRATOR,
     BuiltinRole.PROJECT_MANAGER,
 }
-# Roles that may cancel any open release of an application, in any stage.
-MANAGERS = {BuiltinRole.RELEASE_MANAGER, BuiltinRole.RELEASE_OWNER}
 
 # The built-in roles' names in Chinese, stored on the Role rows beside the English ones.
 CHINESE_NAMES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -19,11 +19,20 @@ from relman.core import context
 GENESIS = "0" * 64
 
 
+class _Encoder(DjangoJSONEncoder):
+    """Times in UTC, whatever zone the caller used, so equal instants read the same."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime) and o.tzinfo is not None:
+            o = o.astimezone(UTC)
+        return super().default(o)
+
+
 def _plain(value: Any) -> Any:
     """Turn dates, decimals and lazy strings into plain JSON values, as they will be stored."""
     if value is None:
         return None
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(value, cls=_Encoder))
 
 
 def content_hash(fields: dict[str, Any], prev_hash: str) -> str:

@@ -29,13 +29,19 @@ def assignments(user: Any) -> list[tuple[str, int | None]]:
 
 def forget(user: Any) -> None:
     """Drop the cached assignments after they changed."""
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
+    for attr in (_CACHE_ATTR, "_relman_all_roles"):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
-def all_role_codes() -> set[str]:
-    Role = apps.get_model("accounts", "Role")
-    return set(Role.objects.values_list("code", flat=True))
+def all_role_codes(user: Any) -> set[str]:
+    """Every role there is (what a superuser holds), read once per user object."""
+    cached = getattr(user, "_relman_all_roles", None)
+    if cached is None:
+        Role = apps.get_model("accounts", "Role")
+        cached = frozenset(Role.objects.values_list("code", flat=True))
+        user._relman_all_roles = cached
+    return set(cached)
 
 
 def roles_of(user: Any, application_id: int | None) -> set[str]:
@@ -43,7 +49,7 @@ def roles_of(user: Any, application_id: int | None) -> set[str]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
     if user.is_superuser:
-        return all_role_codes()
+        return all_role_codes(user)
     return {role for role, app in assignments(user) if app is None or app == application_id}
 
 

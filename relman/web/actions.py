@@ -1,0 +1,187 @@
+"""The POSTs of the release page: lifecycle actions, checklist, approvals, deliverables,
+comments. Each calls a service and redirects back to the page (POST-redirect-GET); a domain
+error becomes a message on the page, in the words the service chose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from relman.core.errors import Conflict, DomainError, GateNotMet
+from relman.processes.definition import pick
+from relman.releases import services
+from relman.releases.choices import Action, Outcome, Status
+from relman.releases.models import Release
+from relman.web.forms import ActionForm, ApprovalForm, ChecklistForm, CommentForm, DeliverableForm
+from relman.web.views import get_release, stage_label
+
+
+def run_service(request: HttpRequest, call: Callable[[], str]) -> None:
+    """Call a service; flash its success sentence or its refusal."""
+    try:
+        done = call()
+    except Conflict as exc:
+        messages.warning(
+            request, f"{exc.message} {_('This page now shows the latest state; check it.')}"
+        )
+    except GateNotMet as exc:
+        messages.error(request, "\n".join([_("The gate of this stage is not met:"), *exc.unmet]))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+
+
+def flash_form_errors(request: HttpRequest, form: Any) -> None:
+    """A form's errors as messages that name the field."""
+    for name, problems in form.errors.items():
+        field = form.fields.get(name)
+        for problem in problems:
+            if field is not None and field.label:
+                messages.error(request, f"{field.label}: {problem}")
+            else:
+                messages.error(request, problem)
+
+
+def back_to(release: Release, anchor: str = "") -> HttpResponse:
+    url = reverse("web:release-detail", kwargs={"number": release.number})
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+@login_required
+@require_POST
+def release_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """Advance, return, roll back, cancel or close a release."""
+    if action not in Action.values:
+        raise Http404(action)
+    release = get_release(request.user, number)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        flash_form_errors(request, form)
+        return back_to(release)
+
+    def call() -> str:
+        data = form.cleaned_data
+        moved = services.transition(
+            request.user,
+            release.pk,
+            action,
+            revision=data["revision"],
+            target=data["target"],
+            reason=data["reason"],
+            outcome=data["outcome"] or Outcome.SUCCEEDED,
+        )
+        if moved.status == Status.CLOSED:
+            return _("Release %(number)s is closed: %(outcome)s.") % {
+                "number": moved.number,
+                "outcome": Outcome(moved.outcome).label,
+            }
+        return _("Release %(number)s is now in stage '%(stage)s'.") % {
+            "number": moved.number,
+            "stage": stage_label(moved.process_id, moved.variant, moved.stage, get_language()),
+        }
+
+    run_service(request, call)
+    return back_to(release)
+
+
+@login_required
+@require_POST
+def release_tick(request: HttpRequest, number: str) -> HttpResponse:
+    """Mark a checklist item of the current stage done."""
+    release = get_release(request.user, number)
+    form = ChecklistForm(request.POST)
+    if not form.is_valid():
+        flash_form_errors(request, form)
+        return back_to(release, "gate")
+
+    def call() -> str:
+        services.complete_checklist_item(
+            request.user, release.pk, item=form.cleaned_data["item"], note=form.cleaned_data["note"]
+        )
+        return _("Checklist item done.")
+
+    run_service(request, call)
+    return back_to(release, "gate")
+
+
+@login_required
+@require_POST
+def release_approve(request: HttpRequest, number: str) -> HttpResponse:
+    """Approve the current stage in one role."""
+    release = get_release(request.user, number)
+    form = ApprovalForm(request.POST)
+    if not form.is_valid():
+        flash_form_errors(request, form)
+        return back_to(release, "gate")
+
+    def call() -> str:
+        services.approve(
+            request.user,
+            release.pk,
+            role=form.cleaned_data["role"],
+            comment=form.cleaned_data["comment"],
+        )
+        return _("Your approval is recorded.")
+
+    run_service(request, call)
+    return back_to(release, "gate")
+
+
+@login_required
+@require_POST
+def release_deliverable(request: HttpRequest, number: str) -> HttpResponse:
+    """Upload a file or add a link as a new version of a deliverable."""
+    release = get_release(request.user, number)
+    process, _variant = services.flow_of(release)
+    choices = [(key, pick(label, get_language())) for key, label in process.deliverables.items()]
+    form = DeliverableForm(request.POST, request.FILES, deliverables=choices)
+    if not form.is_valid():
+        flash_form_errors(request, form)
+        return back_to(release, "deliverables")
+
+    def call() -> str:
+        data = form.cleaned_data
+        version = services.add_deliverable(
+            request.user,
+            release.pk,
+            key=data["key"],
+            upload=data["file"],
+            url=data["url"],
+            note=data["note"],
+        )
+        return _("Version %(version)d of '%(deliverable)s' is added.") % {
+            "version": version.number,
+            "deliverable": dict(choices).get(data["key"], data["key"]),
+        }
+
+    run_service(request, call)
+    return back_to(release, "deliverables")
+
+
+@login_required
+@require_POST
+def release_comment(request: HttpRequest, number: str) -> HttpResponse:
+    """Add a comment to a release."""
+    release = get_release(request.user, number)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        flash_form_errors(request, form)
+        return back_to(release, "comments")
+
+    def call() -> str:
+        services.add_comment(request.user, release.pk, body=form.cleaned_data["body"])
+        return _("Your comment is added.")
+
+    run_service(request, call)
+    return back_to(release, "comments")

@@ -1,0 +1,150 @@
+"""A release's audit history in words, for its page: labels instead of keys and ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext_lazy as _
+
+from relman.cmdb.models import Environment
+from relman.processes.definition import Process, pick
+from relman.releases.choices import Kind, Method, Outcome, ReleaseClass, Risk, Status
+from relman.releases.models import Release
+
+# Audit actions in words. The log stores codes; an unknown code is shown as it is.
+AUDIT_ACTIONS = {
+    "release.created": _("Requested"),
+    "release.updated": _("Details edited"),
+    "release.advance": _("Advanced"),
+    "release.return": _("Returned"),
+    "release.rollback": _("Rolled back"),
+    "release.cancel": _("Cancelled"),
+    "release.close": _("Closed"),
+    "release.approved": _("Approved"),
+    "deliverable.added": _("Deliverable added"),
+    "checklist.done": _("Checklist item done"),
+    "comment.added": _("Comment added"),
+}
+# Names of values that audit events carry and that are not fields of a release.
+AUDIT_FIELDS = {
+    "deliverable": _("deliverable"),
+    "version": _("version"),
+    "filename": _("file name"),
+    "sha256": "SHA-256",
+    "size": _("size"),
+    "content_type": _("content type"),
+    "url": _("link"),
+    "item": _("checklist item"),
+    "role": _("role"),
+    "body": _("comment"),
+    "variant": _("flow"),
+}
+CHOICES = {
+    "status": Status,
+    "outcome": Outcome,
+    "kind": Kind,
+    "method": Method,
+    "release_class": ReleaseClass,
+    "risk": Risk,
+}
+LONG_VALUE = 80
+SHOWN_AT_ONCE = 4
+
+
+@dataclass
+class Change:
+    """One value an event changed or set."""
+
+    field: str
+    before: str | None  # None when the event has no "before" for it
+    after: str
+
+
+def field_name(key: str) -> str:
+    """The name of a value in an audit event."""
+    if key in AUDIT_FIELDS:
+        return str(AUDIT_FIELDS[key])
+    try:
+        return str(Release._meta.get_field(key).verbose_name)
+    except FieldDoesNotExist:
+        return key
+
+
+def shown(key: str, value: Any, names: dict[str, dict[Any, str]]) -> str:
+    """A value in words: keys and ids as their labels, long text shortened."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str | int) and value in names.get(key, {}):
+        return names[key][value]
+    if key in CHOICES and value in CHOICES[key].values:
+        return str(CHOICES[key](value).label)
+    text = str(value)
+    if key == "sha256":
+        return text[:12] + "…"
+    return text if len(text) <= LONG_VALUE else text[: LONG_VALUE - 1] + "…"
+
+
+def changes(event: Any, names: dict[str, dict[Any, str]]) -> list[Change]:
+    """What an event changed (or set), leaving out empty values and unchanged ones."""
+    before = event.before if isinstance(event.before, dict) else {}
+    after = event.after if isinstance(event.after, dict) else {}
+    found = []
+    for key in dict.fromkeys([*before, *after]):
+        old, new = before.get(key), after.get(key)
+        if old in (None, "") and new in (None, ""):
+            continue
+        if key in before and old == new:
+            continue
+        found.append(
+            Change(
+                field_name(key),
+                shown(key, old, names) if key in before else None,
+                shown(key, new, names),
+            )
+        )
+    return found
+
+
+def vocabulary(
+    events: list[Any], process: Process, stages: dict[str, str], language: str | None
+) -> dict[str, dict[Any, str]]:
+    """Labels for the keys and ids the events hold (two small queries at most)."""
+    referenced: dict[str, set[Any]] = {"release_manager": set(), "environment": set()}
+    for event in events:
+        for values in (event.before, event.after):
+            if isinstance(values, dict):
+                for key, ids in referenced.items():
+                    if isinstance(values.get(key), int):
+                        ids.add(values[key])
+    names: dict[str, dict[Any, str]] = {
+        "stage": stages,
+        "item": {key: pick(label, language) for key, label in process.checklist.items()},
+        "deliverable": {key: pick(label, language) for key, label in process.deliverables.items()},
+        "role": {key: pick(label, language) for key, label in process.roles.items()},
+        "release_manager": {},
+        "environment": {},
+    }
+    if referenced["release_manager"]:
+        users = get_user_model().objects.filter(pk__in=referenced["release_manager"])
+        names["release_manager"] = {user.pk: str(user) for user in users}
+    if referenced["environment"]:
+        environments = Environment.objects.filter(pk__in=referenced["environment"])
+        names["environment"] = {env.pk: str(env) for env in environments}
+    return names
+
+
+def history(
+    release: Release, process: Process, stages: dict[str, str], language: str | None
+) -> list[Any]:
+    """The release's audit events in order, each with `changes` in words (the first few
+    in `changes_shown`, the rest in `changes_more`)."""
+    events = list(release.audit_events.order_by("seq"))
+    names = vocabulary(events, process, stages, language)
+    for event in events:
+        found = changes(event, names)
+        event.changes_shown = found[:SHOWN_AT_ONCE]
+        event.changes_more = found[SHOWN_AT_ONCE:]
+    return events

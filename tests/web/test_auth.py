@@ -1,0 +1,72 @@
+"""Logging in and out, the front door and the layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.helpers import text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_front_door_leads_to_the_release_list(login, requester):
+    response = login(requester).get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/releases/"
+
+
+def test_anonymous_is_sent_to_log_in(login):
+    response = login().get("/releases/", follow=True)
+    assert response.redirect_chain[-1][0] == "/login/?next=/releases/"
+    assert "Log in to relman" in text(response)
+
+
+def test_a_bad_password_is_refused_with_a_clear_message(login, requester):
+    response = login().post("/login/", {"username": "rita", "password": "wrong"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in text(response)
+    assert "_auth_user_id" not in login().session
+
+
+def test_a_good_password_opens_the_release_list(login, requester):
+    client = login()
+    response = client.post("/login/", {"username": "rita", "password": "a-Long-pass-123"})
+    assert response.status_code == 302
+    assert response["Location"] == "/releases/"
+    page = text(client.get("/releases/"))
+    assert "Rita Requester" in page
+    assert 'action="/logout/"' in page
+
+
+def test_log_out_is_a_post_and_returns_to_log_in(login, requester):
+    client = login(requester)
+    response = client.post("/logout/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/"
+    assert client.get("/releases/").status_code == 302
+
+
+def test_layout_shows_navigation_and_admin_only_to_staff(login, requester, admin):
+    page = text(login(requester).get("/releases/"))
+    assert 'href="/releases/new/"' in page
+    assert 'href="/api/v1/docs"' in page
+    assert 'href="/admin/"' not in page
+    admin.is_staff = True
+    admin.save()
+    assert 'href="/admin/"' in text(login(admin).get("/releases/"))
+
+
+def test_language_switch_posts_to_set_language(login, requester):
+    client = login(requester)
+    page = text(client.get("/releases/"))
+    assert 'action="/i18n/setlang/"' in page
+    assert "简体中文" in page
+    response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/releases/"})
+    assert response.status_code == 302
+    assert '<html lang="zh-hans">' in text(client.get("/releases/"))
+
+
+def test_chinese_log_in_page_renders(login):
+    response = login(HTTP_ACCEPT_LANGUAGE="zh-hans").get("/login/")
+    assert response.status_code == 200
+    assert '<html lang="zh-hans">' in text(response)
