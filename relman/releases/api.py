@@ -186,7 +186,7 @@ def add_deliverable(
     key: Form[str],
     url: Form[str] = "",
     note: Form[str] = "",
-    file: File[UploadedFile] | None = None,
+    file: UploadedFile | None = File(None),
 ) -> tuple[int, Any]:
     """Multipart form: `key` (a deliverable of the release's process), and `file` or `url`."""
     version = services.add_deliverable(request.user, ref, key=key, upload=file, url=url, note=note)

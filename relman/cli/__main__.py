@@ -1,0 +1,5 @@
+"""`python -m relman.cli` runs the `relman` command."""
+
+from relman.cli.main import app
+
+app(prog_name="relman")
