@@ -13,7 +13,16 @@ from __future__ import annotations
 
 import typer
 
-from relman.cli import accounts, admin, deliverables, login, processes, releases, server
+from relman.cli import (
+    accounts,
+    admin,
+    applications,
+    deliverables,
+    login,
+    processes,
+    releases,
+    server,
+)
 from relman.cli.i18n import _
 
 EPILOG = _(
@@ -48,6 +57,7 @@ app.add_typer(accounts.role_app, name="role", rich_help_panel=SERVER, epilog=EPI
 app.add_typer(accounts.token_app, name="token", rich_help_panel=SERVER, epilog=EPILOG)
 app.add_typer(admin.audit_app, name="audit", rich_help_panel=SERVER, epilog=EPILOG)
 app.add_typer(processes.process_app, name="process", rich_help_panel=SERVER, epilog=EPILOG)
+app.add_typer(applications.app_app, name="app", rich_help_panel=SERVER, epilog=EPILOG)
 
 app.command("login", rich_help_panel=CLIENT, epilog=EPILOG)(login.login)
 app.command("logout", rich_help_panel=CLIENT, epilog=EPILOG)(login.logout)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router
+from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from relman.audit.exports import to_csv, to_json
@@ -81,7 +81,7 @@ def list_releases(request: HttpRequest, filters: Query[ReleaseFilters]) -> dict[
 
 
 @router.post("", response={201: ReleaseDetail, **WRITE_ERRORS}, summary="Request a release")
-def create_release(request: HttpRequest, payload: ReleaseIn) -> tuple[int, dict[str, Any]]:
+def create_release(request: HttpRequest, payload: ReleaseIn) -> Status:
     data = payload.model_dump(exclude_unset=True)
     release = services.create_release(
         request.user,
@@ -92,7 +92,7 @@ def create_release(request: HttpRequest, payload: ReleaseIn) -> tuple[int, dict[
         release_class=data.pop("release_class", "standard"),
         **data,
     )
-    return 201, detail(request.user, access.get_visible(request.user, release.pk))
+    return Status(201, detail(request.user, access.get_visible(request.user, release.pk)))
 
 
 @router.get(
@@ -144,8 +144,10 @@ def list_approvals(request: HttpRequest, ref: str) -> Any:
     response={201: ApprovalOut, **WRITE_ERRORS},
     summary="Approve the current stage",
 )
-def approve(request: HttpRequest, ref: str, payload: ApprovalIn) -> tuple[int, Any]:
-    return 201, services.approve(request.user, ref, role=payload.role, comment=payload.comment)
+def approve(request: HttpRequest, ref: str, payload: ApprovalIn) -> Status:
+    return Status(
+        201, services.approve(request.user, ref, role=payload.role, comment=payload.comment)
+    )
 
 
 @router.get("/{ref}/checklist", response={200: list[ChecklistOut], **ERRORS})
@@ -161,9 +163,10 @@ def list_checklist(request: HttpRequest, ref: str) -> Any:
     response={201: ChecklistOut, **WRITE_ERRORS},
     summary="Tick a checklist item",
 )
-def tick(request: HttpRequest, ref: str, payload: ChecklistIn) -> tuple[int, Any]:
-    return 201, services.complete_checklist_item(
-        request.user, ref, item=payload.item, note=payload.note
+def tick(request: HttpRequest, ref: str, payload: ChecklistIn) -> Status:
+    return Status(
+        201,
+        services.complete_checklist_item(request.user, ref, item=payload.item, note=payload.note),
     )
 
 
@@ -187,10 +190,10 @@ def add_deliverable(
     url: Form[str] = "",
     note: Form[str] = "",
     file: UploadedFile | None = File(None),
-) -> tuple[int, Any]:
+) -> Status:
     """Multipart form: `key` (a deliverable of the release's process), and `file` or `url`."""
     version = services.add_deliverable(request.user, ref, key=key, upload=file, url=url, note=note)
-    return 201, version
+    return Status(201, version)
 
 
 @router.get(
@@ -227,8 +230,8 @@ def list_comments(request: HttpRequest, ref: str) -> Any:
 
 
 @router.post("/{ref}/comments", response={201: CommentOut, **WRITE_ERRORS})
-def add_comment(request: HttpRequest, ref: str, payload: CommentIn) -> tuple[int, Any]:
-    return 201, services.add_comment(request.user, ref, body=payload.body)
+def add_comment(request: HttpRequest, ref: str, payload: CommentIn) -> Status:
+    return Status(201, services.add_comment(request.user, ref, body=payload.body))
 
 
 @router.get(

@@ -235,7 +235,10 @@ def release_state(user: Any, release: Release) -> ReleaseState:
                 ActionView(action, str(Action(action).label), not found, reasons, targets)
             )
     approvable = []
-    if current is not None and snap.is_open:
+    already_approved = Approval.objects.filter(
+        release=release, stage=release.stage, approver_id=user.pk, voided__isnull=True
+    ).exists()
+    if current is not None and snap.is_open and not already_approved:
         needed = {rule.role for rule in current.approvals}
         approvable = [
             (role, role_label(process, role))
@@ -532,19 +535,23 @@ def transition(
 
 
 def _refuse(process: Process, variant: Variant, found: list[engine.Refusal]) -> None:
-    """Raise the domain error that fits the first kind of refusal, with every message."""
+    """Raise the domain error of the most fundamental refusal, with its messages only: a
+    closed release before a missing role, before a missing reason, before an unmet gate."""
+
+    def said(code: str) -> list[str]:
+        return [line for r in found if r.code == code for line in describe(process, variant, r)]
+
+    if said("closed"):
+        raise Conflict(said("closed")[0])
+    if said("role"):
+        raise PermissionDenied(" ".join(said("role")))
+    if said("reason_required"):
+        raise ValidationFailed(said("reason_required")[0], field="reason")
+    if said("bad_target"):
+        raise ValidationFailed(" ".join(said("bad_target")), field="target")
+    if said("gate"):
+        raise GateNotMet(" ".join(said("gate")), unmet=said("gate"))
     messages = [line for r in found for line in describe(process, variant, r)]
-    codes = {r.code for r in found}
-    if "closed" in codes:
-        raise Conflict(messages[0])
-    if "role" in codes:
-        raise PermissionDenied(" ".join(messages))
-    if "reason_required" in codes:
-        raise ValidationFailed(messages[0], field="reason")
-    if "bad_target" in codes:
-        raise ValidationFailed(" ".join(messages), field="target")
-    if "gate" in codes:
-        raise GateNotMet(" ".join(messages), unmet=messages)
     raise ValidationFailed(" ".join(messages), field="action")
 
 
