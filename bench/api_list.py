@@ -115,11 +115,11 @@ def load(count: int) -> tuple[str, str]:
     Release.objects.bulk_create(batch)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    deep = (
-        Release.objects.filter(status="in_progress", application_id__in=[a.pk for a in apps[:10]])
-        .order_by("-created", "-id")
-        .values_list("created", "id")[min(3000, count // 5)]
+    visible = Release.objects.filter(
+        status="in_progress", application_id__in=[a.pk for a in apps[:10]]
     )
+    middle = visible.count() // 2
+    deep = visible.order_by("-created", "-id").values_list("created", "id")[middle]
     return secret, encode_cursor(deep[0], deep[1])
 
 

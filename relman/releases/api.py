@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from django.db.models import F
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
@@ -14,7 +15,7 @@ from relman.core.api import ERRORS, WRITE_ERRORS
 from relman.core.errors import NotFound
 from relman.releases import access, services, storage
 from relman.releases.choices import Action
-from relman.releases.filters import ReleaseFilters
+from relman.releases.filters import SORT_COLUMNS, ReleaseFilters
 from relman.releases.models import (
     Approval,
     ChecklistTick,
@@ -24,6 +25,7 @@ from relman.releases.models import (
     Release,
 )
 from relman.releases.schemas import (
+    ROW_COLUMNS,
     ActionIn,
     ApprovalIn,
     ApprovalOut,
@@ -41,7 +43,6 @@ from relman.releases.schemas import (
 )
 
 router = Router(tags=["releases"])
-LIST_RELATED = ("application", "requester")
 
 
 def detail(user: Any, release: Release) -> dict[str, Any]:
@@ -75,7 +76,12 @@ def detail(user: Any, release: Release) -> dict[str, Any]:
 @router.get("", response={200: ReleasePage, **ERRORS}, summary="List releases")
 def list_releases(request: HttpRequest, filters: Query[ReleaseFilters]) -> dict[str, Any]:
     """Releases the caller may see, filtered and ordered, one keyset page at a time."""
-    queryset = access.visible_releases(request.user).select_related(*LIST_RELATED)
+    queryset = access.visible_releases(request.user).values(
+        *ROW_COLUMNS,
+        *SORT_COLUMNS,
+        application_code=F("application__code"),
+        requester_username=F("requester__username"),
+    )
     rows, next_cursor = filters.page(queryset)
     return {"items": rows, "next": next_cursor}
 
