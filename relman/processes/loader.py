@@ -71,8 +71,13 @@ def _construct(node: yaml.Node, path: tuple, lines: _Lines, problems: list[Probl
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = key_node.value
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(
+                    Problem(lines.file, line, ".".join(map(str, path)), _("a key must be a name"))
+                )
+                continue
+            key = key_node.value
             if key in result:
                 problems.append(
                     Problem(
@@ -89,7 +94,18 @@ def _construct(node: yaml.Node, path: tuple, lines: _Lines, problems: list[Probl
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_construct(n, (*path, i), lines, problems) for i, n in enumerate(node.value)]
-    return yaml.SafeLoader("").construct_object(node)
+    try:
+        return yaml.SafeLoader("").construct_object(node)
+    except yaml.YAMLError as exc:  # an unknown tag such as !!python/object
+        problems.append(
+            Problem(
+                lines.file,
+                node.start_mark.line + 1,
+                ".".join(map(str, path)),
+                _("YAML syntax error: %s") % (getattr(exc, "problem", None) or exc),
+            )
+        )
+        return None
 
 
 def parse(text: str, filename: str) -> tuple[Any, _Lines, list[Problem]]:
@@ -102,6 +118,14 @@ def parse(text: str, filename: str) -> tuple[Any, _Lines, list[Problem]]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         detail = getattr(exc, "problem", None) or str(exc)
+        context, started = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and started and mark and started.line != mark.line:
+            # An unclosed bracket or quote is noticed lines later: say where it began.
+            detail = _("%(problem)s (%(context)s on line %(line)d)") % {
+                "problem": detail,
+                "context": context,
+                "line": started.line + 1,
+            }
         return None, lines, [Problem(filename, line, "", _("YAML syntax error: %s") % detail)]
     if node is None:
         return None, lines, [Problem(filename, 1, "", _("the file is empty"))]
@@ -113,6 +137,14 @@ def _schema_problems(data: Any, lines: _Lines) -> list[Problem]:
     validator = jsonschema.Draft202012Validator(schema())
     found = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            # Name each unknown field on its own line, not the object that holds it.
+            known = set(error.schema.get("properties", {}))
+            for key in (k for k in error.instance if k not in known):
+                found.append(
+                    lines.problem((*error.absolute_path, key), _("unknown field '%s'") % key)
+                )
+            continue
         found.append(lines.problem(error.absolute_path, error.message))
     return found
 

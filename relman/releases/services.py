@@ -287,6 +287,9 @@ def _resolve(model: type, errors: dict, field_name: str, value: Any, lookup: str
 
 def _check_fields(errors: dict, values: dict[str, Any]) -> None:
     """Checks shared by creating and editing a release."""
+    for name in ("description", "version_number", "scope", "impact", "backout_plan"):
+        if name in values and values[name] is None:
+            values[name] = ""  # a cleared text field is empty, never NULL
     if "title" in values:
         title = (values["title"] or "").strip()
         if not title:
@@ -628,6 +631,8 @@ def add_deliverable(
             ) from exc
     if len(note) > 500:
         raise ValidationFailed(_("At most 500 characters."), field="note")
+    if "\x00" in note:
+        raise ValidationFailed(_("A note cannot contain NUL characters."), field="note")
     name = (filename or getattr(upload, "name", "") or "").rsplit("/", 1)[-1][:255]
     stored = storage.store(upload, name) if upload else None
     with transaction.atomic():

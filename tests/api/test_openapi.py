@@ -1,0 +1,89 @@
+"""The API's own description: every operation is in the permission matrix, and every
+operation declares the errors it can answer with."""
+
+from __future__ import annotations
+
+import pytest
+
+from relman.accounts.api import router as accounts_router
+from relman.audit.api import router as audit_router
+from relman.cmdb.api import router as cmdb_router
+from relman.processes.api import router as processes_router
+from relman.releases.api import router as releases_router
+from tests.api.matrix import openapi
+from tests.api.test_accounts import TestAccountEndpoints
+from tests.api.test_audit import TestAuditEndpoints
+from tests.api.test_cmdb import TestReferenceDataEndpoints
+from tests.api.test_processes import TestProcessEndpoints
+from tests.api.test_releases import TestReleaseEndpoints
+
+pytestmark = pytest.mark.django_db
+
+MATRICES = (
+    TestReleaseEndpoints,
+    TestProcessEndpoints,
+    TestAuditEndpoints,
+    TestAccountEndpoints,
+    TestReferenceDataEndpoints,
+)
+ROUTERS = (releases_router, processes_router, audit_router, accounts_router, cmdb_router)
+
+
+def operations_of_the_routers() -> set[str]:
+    """Every operation of the five routers, by its operation id."""
+    ids = set()
+    for router in ROUTERS:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                ids.add(operation.view_func.__name__)
+    return ids
+
+
+def operations_in_the_document() -> dict[str, tuple[str, str]]:
+    """operation id ending -> (method, path) for every operation of /api/v1."""
+    found = {}
+    for path, methods in openapi()["paths"].items():
+        for method, operation in methods.items():
+            found[operation["operationId"]] = (method.upper(), path)
+    return found
+
+
+def test_every_operation_of_the_routers_is_in_a_permission_matrix():
+    covered = {(e.method, e.path) for m in MATRICES for e in m.endpoints}
+    document = operations_in_the_document()
+    for name in operations_of_the_routers():
+        matches = [where for op_id, where in document.items() if op_id.endswith(f"_{name}")]
+        assert matches, f"{name} is not in the OpenAPI document"
+        assert set(matches) & covered, f"{name} {matches} has no permission-matrix entry"
+
+
+def test_every_matrix_entry_is_a_documented_operation():
+    document = set(operations_in_the_document().values())
+    for matrix in MATRICES:
+        for endpoint in matrix.endpoints:
+            assert (endpoint.method, endpoint.path) in document, endpoint.name
+
+
+def test_every_operation_declares_the_errors_every_operation_can_give():
+    for path, methods in openapi()["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in methods.items():
+            codes = set(operation["responses"])
+            assert {"401"} <= codes, (method, path)
+            assert {"400", "403", "404"} <= codes, (method, path)
+            if method != "get":
+                assert {"409", "422"} & codes or path.endswith("/validate"), (method, path)
+
+
+def test_errors_share_one_schema():
+    schema = openapi()["components"]["schemas"]["ErrorOut"]
+    assert set(schema["required"]) == {"code", "detail"}
+    assert {"errors", "unmet"} <= set(schema["properties"])
+
+
+def test_uploads_are_multipart_with_a_file_part():
+    operation = openapi()["paths"]["/api/v1/releases/{ref}/deliverables"]["post"]
+    form = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert {"key", "file", "url", "note"} <= set(form["properties"])
+    assert all(p["in"] == "path" for p in operation.get("parameters", []))
