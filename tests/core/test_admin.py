@@ -15,7 +15,13 @@ def test_application_edit_in_admin_is_audited(client, admin, presets):
     client.force_login(admin)
     response = client.post(
         "/admin/cmdb/application/add/",
-        {"code": "wms", "name": "Warehouse", "process_name": "tfdl", "is_active": "on", "description": ""},
+        {
+            "code": "wms",
+            "name": "Warehouse",
+            "process_name": "tfdl",
+            "is_active": "on",
+            "description": "",
+        },
     )
     assert response.status_code == 302, response.content[:500]
     app = Application.objects.get(code="wms")
@@ -26,7 +32,13 @@ def test_application_edit_in_admin_is_audited(client, admin, presets):
 
     response = client.post(
         f"/admin/cmdb/application/{app.pk}/change/",
-        {"code": "wms", "name": "Warehouse management", "process_name": "tfdl", "is_active": "on", "description": ""},
+        {
+            "code": "wms",
+            "name": "Warehouse management",
+            "process_name": "tfdl",
+            "is_active": "on",
+            "description": "",
+        },
     )
     assert response.status_code == 302
     changed = AuditEvent.objects.get(action="application.changed")
