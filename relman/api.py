@@ -63,11 +63,14 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
-        loc = [
-            str(part)
-            for part in error.get("loc", ())
-            if part not in ("body", "query", "path", "form", "payload")
-        ]
+        loc = list(error.get("loc", ()))
+        # Ninja prefixes where the value came from, then the payload's name: drop those two
+        # only, so a field that is itself called `body` keeps its name.
+        if loc and loc[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+            loc = loc[1:]
+        if loc and loc[0] in ("payload", "filters"):
+            loc = loc[1:]
+        loc = [str(part) for part in loc]
         errors.setdefault(".".join(loc) or "request", []).append(error.get("msg", ""))
     first = next(iter(errors.items()))
     return _error(

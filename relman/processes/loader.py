@@ -14,7 +14,16 @@ import jsonschema
 import yaml
 from django.utils.translation import gettext as _
 
-from relman.processes.definition import CLASSES, KINDS, METHODS, ROLLBACK, Condition, Process
+from relman.processes.definition import (
+    ADVANCE,
+    CLASSES,
+    CLOSE,
+    KINDS,
+    METHODS,
+    ROLLBACK,
+    Condition,
+    Process,
+)
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 PRESETS_DIR = Path(__file__).with_name("presets")
@@ -224,6 +233,7 @@ def _semantic_problems(data: dict[str, Any], lines: _Lines, known_roles: set[str
                     )
                 )
         found += _reachability_problems(variant, vpath, lines)
+        found += _dead_end_problems(variant, vpath, lines)
     found += _shadowed_variant_problems(data, lines)
     return found
 
@@ -250,6 +260,42 @@ def _reachability_problems(variant: dict[str, Any], vpath: tuple, lines: _Lines)
                     % stage["key"],
                 )
             )
+    return found
+
+
+def _dead_end_problems(variant: dict[str, Any], vpath: tuple, lines: _Lines) -> list[Problem]:
+    """A release must be able to move on from every stage: `advance` where a stage has a next
+    one, `close` where it is the last (for every release the variant admits, given skips)."""
+    found = []
+    reported: set[tuple[int, str]] = set()
+    for release in _releases(Condition.from_dict(variant.get("when"))):
+        active = [
+            (index, stage)
+            for index, stage in enumerate(variant["stages"])
+            if not (skip := Condition.from_dict(stage.get("skip_for")))
+            or not skip.matches(*release)
+        ]
+        for position, (index, stage) in enumerate(active):
+            if "transitions" not in stage:
+                continue
+            needed = CLOSE if position == len(active) - 1 else ADVANCE
+            if needed not in stage["transitions"] and (index, needed) not in reported:
+                reported.add((index, needed))
+                found.append(
+                    lines.problem(
+                        (*vpath, "stages", index, "transitions"),
+                        _(
+                            "stage '%(stage)s' is a dead end: it needs '%(needed)s' (%(kind)s, %(method)s, %(cls)s releases)"
+                        )
+                        % {
+                            "stage": stage["key"],
+                            "needed": needed,
+                            "kind": release[0],
+                            "method": release[1],
+                            "cls": release[2],
+                        },
+                    )
+                )
     return found
 
 

@@ -186,7 +186,7 @@ def list_deliverables(request: HttpRequest, ref: str) -> Any:
 
 @router.post(
     "/{ref}/deliverables",
-    response={201: DeliverableVersionOut, **WRITE_ERRORS, 413: Any},
+    response={201: DeliverableVersionOut, **WRITE_ERRORS},
     summary="Upload a deliverable file or add a link",
 )
 def add_deliverable(
@@ -218,8 +218,14 @@ def download(request: HttpRequest, ref: str, key: str, number: int) -> HttpRespo
     )
     if version is None:
         raise NotFound(_("That deliverable version has no file."))
+    try:
+        handle = storage.open_stored(version.file)
+    except FileNotFoundError as exc:
+        raise NotFound(
+            _("The stored file of this version is missing; tell an administrator.")
+        ) from exc
     response = FileResponse(
-        storage.open_stored(version.file),
+        handle,
         as_attachment=True,
         filename=version.filename,
         content_type=version.content_type,

@@ -349,3 +349,21 @@ def test_loading_stores_a_new_version_only_when_the_file_changed(tmp_path):
         (2, True),
     ]
     assert services.current_version("sample").label_en == "Sample process (revised)"
+
+
+def test_a_stage_without_its_way_forward_is_a_dead_end():
+    text = broken(
+        "transitions: [advance, return, rollback, cancel]",
+        "transitions: [return, rollback, cancel]",
+    )
+    problem = only(problems_of(text))
+    assert problem.line == line_of(text, "transitions: [return, rollback, cancel]")
+    assert problem.field == "variants.0.stages.2.transitions"
+    assert "'deploy' is a dead end: it needs 'advance'" in problem.message
+
+
+def test_a_last_stage_that_cannot_close_is_a_dead_end():
+    text = SAMPLE + "        transitions: [return, cancel]\n"
+    problem = only(problems_of(text))
+    assert problem.field == "variants.0.stages.3.transitions"
+    assert "'review' is a dead end: it needs 'close'" in problem.message
