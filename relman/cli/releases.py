@@ -165,7 +165,7 @@ def _show(release: dict[str, Any]) -> None:
             _("Process"),
             f"{release['process']} v{release['process_version']} ({release['variant']})",
         ),
-        (_("Planned"), planned),
+        (_("Planned time"), planned),
         (_("Revision"), str(release["revision"])),
     ]
     table = new_table(show_header=False, box=None, pad_edge=False)
