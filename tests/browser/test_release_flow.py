@@ -57,7 +57,7 @@ def launch(playwright):
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_request_upload_tick_advance_and_see_the_audit(live_server, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 

@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from relman.accounts.services import create_token, ensure_builtin_roles
+from relman.accounts.services import create_token
 from relman.audit.models import AuditEvent
 from relman.cli.output import ExitCode
 from relman.releases.models import Release
@@ -22,7 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def manager(app):
     """A release manager of the application 'crm' (process tfdl)."""
-    ensure_builtin_roles()  # a transactional test's flush removed the migration's rows
     return factories.user("rm", "release_manager", app=app, display_name="Rita Manager")
 
 

@@ -1,8 +1,7 @@
 """Two people acting at once (DESIGN.md rule 6), on PostgreSQL where writers really overlap.
 
 Each thread has its own database connection, so these tests commit for real
-(`transaction=True`); the data the migrations made is restored for each one
-(`serialized_rollback=True`).
+(`transaction=True`); tests/conftest.py puts back the rows the migrations made.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ pytestmark = [
         reason="needs PostgreSQL (set DATABASE_URL=postgres://...): SQLite takes the write "
         "lock up front, so writers queue and never race",
     ),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("fast_passwords"),
 ]
 
