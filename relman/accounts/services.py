@@ -20,7 +20,13 @@ from relman.accounts.models import ApiToken, Role, RoleAssignment
 from relman.audit import services as audit
 from relman.cmdb.models import Application
 from relman.core import permissions
-from relman.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from relman.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    raise_if_invalid,
+)
 
 User = get_user_model()
 TOKEN_PREFIX = "rmt_"
@@ -74,8 +80,7 @@ def create_user(
             validate_password(password)
         except ValidationError as exc:
             errors["password"] = list(exc.messages)
-    if errors:
-        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    raise_if_invalid(errors)
     with transaction.atomic():
         user = User(
             username=username,

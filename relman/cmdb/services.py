@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from relman.audit import services as audit
 from relman.cmdb.models import Application
-from relman.core.errors import NotFound, PermissionDenied, ValidationFailed
+from relman.core.errors import NotFound, PermissionDenied, ValidationFailed, raise_if_invalid
 from relman.processes.models import ProcessVersion
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -44,8 +44,7 @@ def create_application(
     if not name or len(name) > 200:
         errors["name"] = [_("A name of 1 to 200 characters is required.")]
     _check_process(errors, process)
-    if errors:
-        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    raise_if_invalid(errors)
     with transaction.atomic():
         app = Application.objects.create(
             code=code, name=name, process_name=process, description=description

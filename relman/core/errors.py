@@ -31,6 +31,13 @@ class ValidationFailed(DomainError):
     code = "invalid"
 
 
+def raise_if_invalid(errors: dict[str, list[str]]) -> None:
+    """Raise ValidationFailed with every field's problems, its sentence naming the first."""
+    if errors:
+        field, messages = next(iter(errors.items()))
+        raise ValidationFailed(f"{field}: {messages[0]}", errors=errors)
+
+
 class PermissionDenied(DomainError):
     """The acting user may not do this."""
 

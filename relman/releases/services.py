@@ -23,7 +23,14 @@ from django.utils.translation import gettext as _
 
 from relman.audit import services as audit
 from relman.cmdb.models import Application, Environment
-from relman.core.errors import Conflict, GateNotMet, NotFound, PermissionDenied, ValidationFailed
+from relman.core.errors import (
+    Conflict,
+    GateNotMet,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    raise_if_invalid,
+)
 from relman.processes import engine
 from relman.processes import services as processes
 from relman.processes.definition import Process, Variant, pick
@@ -319,12 +326,6 @@ def _check_fields(errors: dict, values: dict[str, Any]) -> None:
         )
 
 
-def _raise_if(errors: dict) -> None:
-    if errors:
-        first = next(iter(errors.items()))
-        raise ValidationFailed(f"{first[0]}: {first[1][0]}", errors=errors)
-
-
 def _visible_for_update(actor: Any, ref: Release | str | int) -> Release:
     return access.get_visible(actor, ref.pk if isinstance(ref, Release) else ref, for_update=True)
 
@@ -375,7 +376,7 @@ def create_release(
     _choice(errors, "method", method, Method)
     _choice(errors, "release_class", release_class, ReleaseClass)
     _check_fields(errors, values)
-    _raise_if(errors)
+    raise_if_invalid(errors)
     if not app.is_active:
         raise ValidationFailed(_("Application %s is retired.") % app.code, field="application")
     access.require_create(actor, app.pk)
@@ -439,7 +440,7 @@ def update_release(
         )
     errors: dict[str, list[str]] = {}
     _check_fields(errors, changes)
-    _raise_if(errors)
+    raise_if_invalid(errors)
     with transaction.atomic():
         release = _visible_for_update(actor, ref)
         _check_revision(release, revision)
@@ -453,7 +454,7 @@ def update_release(
             errors,
             {k: merged[k] for k in ("planned_start", "planned_end", "actual_start", "actual_end")},
         )
-        _raise_if(errors)
+        raise_if_invalid(errors)
         before = _fields(release, tuple(changes))
         for name, value in changes.items():
             setattr(release, name, value)
