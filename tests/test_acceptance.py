@@ -1,0 +1,161 @@
+"""A release of each preset goes from request to closed through the API and through the pages.
+
+At every stage the walk first tries to move on too early and checks that the refusal names
+each missing gate item; then it meets the gate one item at a time, through the same door a
+user would use (API calls or page forms), and moves on. Gates are read from the release, not
+written here, so the walk follows whatever the preset says.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from django.test import Client
+
+from relman.audit.services import verify_chain
+from relman.releases.models import Release
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+PRESETS = ["mof", "hhlc", "feh", "tfdl"]
+
+
+class Door:
+    """What a walk does, through the API or through the pages."""
+
+    def __init__(self, app):
+        self.app = app
+        self.requester = factories.user(f"{app.code}-req", "requester", app=app)
+        self.crew = factories.crew(app)
+
+    def state(self, number: str) -> dict:
+        """The release as the API shows it (the pages are checked by what they answer)."""
+        response = self.api(self.crew).get(f"/api/v1/releases/{number}")
+        assert response.status_code == 200
+        return response.json()
+
+    def api(self, user) -> Client:
+        from relman.accounts.services import create_token
+
+        _token, secret = create_token(None, user, name="walk")
+        return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+class ApiDoor(Door):
+    def create(self) -> str:
+        response = self.api(self.requester).post(
+            "/api/v1/releases",
+            {"application": self.app.code, "title": "Walked", "kind": "upgrade"},
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content
+        return response.json()["number"]
+
+    def move(self, number: str, action: str, revision: int) -> tuple[bool, list[str]]:
+        response = self.api(self.crew).post(
+            f"/api/v1/releases/{number}/actions/{action}",
+            {"revision": revision},
+            content_type="application/json",
+        )
+        if response.status_code == 422:
+            return False, response.json()["unmet"]
+        assert response.status_code == 200, response.content
+        return True, []
+
+    def meet(self, number: str, item: dict) -> None:
+        if item["kind"] == "deliverable":
+            data = {"key": item["key"], "file": factories.upload(f"{item['key']}.txt", b"ok\n")}
+            response = self.api(self.crew).post(f"/api/v1/releases/{number}/deliverables", data)
+            assert response.status_code == 201, response.content
+        elif item["kind"] == "checklist":
+            response = self.api(self.crew).post(
+                f"/api/v1/releases/{number}/checklist",
+                {"item": item["key"]},
+                content_type="application/json",
+            )
+            assert response.status_code == 201, response.content
+        else:
+            for person in factories.approvers(self.app, item["key"], item["needed"])[
+                item["have"] :
+            ]:
+                response = self.api(person).post(
+                    f"/api/v1/releases/{number}/approvals",
+                    {"role": item["key"]},
+                    content_type="application/json",
+                )
+                assert response.status_code == 201, response.content
+
+
+class PageDoor(Door):
+    def browser(self, user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    def create(self) -> str:
+        response = self.browser(self.requester).post(
+            "/releases/new/",
+            {
+                "application": self.app.pk,
+                "title": "Walked",
+                "kind": "upgrade",
+                "method": "planned",
+                "release_class": "standard",
+                "risk": "medium",
+            },
+        )
+        assert response.status_code == 302, response.content[:2000]
+        return response["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+    def move(self, number: str, action: str, revision: int) -> tuple[bool, list[str]]:
+        response = self.browser(self.crew).post(
+            f"/releases/{number}/actions/{action}/", {"revision": revision}, follow=True
+        )
+        assert response.status_code == 200
+        page = html.unescape(response.content.decode())
+        if Release.objects.get(number=number).revision == revision:
+            return False, [line for line in self.state(number)["unmet"] if line in page]
+        return True, []
+
+    def meet(self, number: str, item: dict) -> None:
+        if item["kind"] == "deliverable":
+            data = {"key": item["key"], "file": factories.upload(f"{item['key']}.txt", b"ok\n")}
+            url, who = f"/releases/{number}/deliverables/", [self.crew]
+        elif item["kind"] == "checklist":
+            data, url, who = {"item": item["key"]}, f"/releases/{number}/checklist/", [self.crew]
+        else:
+            data, url = {"role": item["key"]}, f"/releases/{number}/approvals/"
+            who = factories.approvers(self.app, item["key"], item["needed"])[item["have"] :]
+        for person in who:
+            response = self.browser(person).post(url, data)
+            assert response.status_code == 302
+
+
+@pytest.mark.parametrize("door", [ApiDoor, PageDoor], ids=["api", "pages"])
+@pytest.mark.parametrize("process", PRESETS)
+def test_a_release_goes_from_request_to_closed(presets, process, door):
+    walker = door(factories.application(f"{process}app", process=process))
+    number = walker.create()
+    visited = []
+    while True:
+        release = walker.state(number)
+        if release["status"] == "closed":
+            break
+        visited.append(release["stage"])
+        upcoming = [s for s in release["stages"] if s["state"] == "upcoming"]
+        action = "advance" if upcoming else "close"
+        missing = [item for item in release["gate"] if not item["met"]]
+        for item in missing:
+            moved, unmet = walker.move(number, action, walker.state(number)["revision"])
+            assert not moved, f"{release['stage']}: moved on with '{item['label']}' unmet"
+            assert any(item["label"] in line for line in unmet), (item["label"], unmet)
+            walker.meet(number, item)
+        moved, unmet = walker.move(number, action, walker.state(number)["revision"])
+        assert moved, unmet
+    final = Release.objects.get(number=number)
+    assert (final.status, final.outcome) == ("closed", "succeeded")
+    active = [s["key"] for s in release["stages"] if s["state"] != "skipped"]
+    assert visited == active
+    assert verify_chain().ok
