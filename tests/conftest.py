@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _language():
+    """Every test starts in English: a page request activates its language on the thread
+    (Django's LocaleMiddleware) and nothing deactivates it afterwards."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
