@@ -8,6 +8,5 @@ from relman.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("relman.web.urls")),
 ]

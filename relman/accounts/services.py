@@ -218,3 +218,27 @@ def user_for_token(raw: str) -> Any | None:
         # Coarse on purpose: a write per request would make every read a write.
         ApiToken.objects.filter(pk=token.pk).update(last_used=now)
     return token.user
+
+
+def set_language(actor: Any, user: Any, language: str) -> Any:
+    """Remember a user's language: pages open in it after they log in, messages use it."""
+    if actor is not None and actor.pk != user.pk:
+        _require_admin(actor)
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationFailed(
+            _("Choose one of: %s.") % ", ".join(dict(settings.LANGUAGES)), field="language"
+        )
+    if user.language == language:
+        return user
+    with transaction.atomic():
+        before = user.language
+        user.language = language
+        user.save(update_fields=["language"])
+        audit.record(
+            actor,
+            "user.language_changed",
+            user,
+            before={"language": before},
+            after={"language": language},
+        )
+    return user

@@ -9,13 +9,8 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="web/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("language/", views.switch_language, name="language"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("releases/", views.release_list, name="release-list"),
     path("releases/new/", views.release_create, name="release-create"),

@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import pydantic
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -17,7 +19,10 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
+from relman.accounts import services as accounts
 from relman.cmdb.models import Application
 from relman.core.errors import DomainError, NotFound
 from relman.processes import services as processes
@@ -319,3 +324,24 @@ def action_views(state: services.ReleaseState) -> list[dict[str, Any]]:
             }
         )
     return sorted(views, key=lambda v: not v["allowed"])
+
+
+class LoginView(auth_views.LoginView):
+    """Log in, and open the pages in the language the user chose before."""
+
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.get_user().language, samesite="Lax")
+        return response
+
+
+@require_POST
+def switch_language(request: HttpRequest) -> HttpResponse:
+    """Switch the pages' language; a logged-in user's choice is kept on their profile."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        accounts.set_language(request.user, request.user, language)
+    return set_language(request)
