@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "relman.processes",
     "relman.cmdb",
     "relman.releases",
+    "relman.calendar",
     "relman.web",
 ]
 

@@ -79,6 +79,8 @@ class Stage:
     return_to: tuple[str, ...] | None = None
     rollback_to: str | None = None
     skip_for: Condition | None = None
+    scheduled: bool = False
+    deployment: bool = False
 
     def applies_to(self, kind: str, method: str, release_class: str) -> bool:
         return self.skip_for is None or not self.skip_for.matches(kind, method, release_class)
@@ -136,6 +138,8 @@ class Process:
                 return_to=tuple(s["return_to"]) if "return_to" in s else None,
                 rollback_to=s.get("rollback_to"),
                 skip_for=Condition.from_dict(s.get("skip_for")),
+                scheduled=bool(gates.get("scheduled", False)),
+                deployment=bool(s.get("deployment", False)),
             )
 
         return cls(

@@ -38,13 +38,15 @@ class Snapshot:
     deliverables: frozenset[str] = frozenset()
     approvals: Mapping[str, int] = field(default_factory=dict)
     checklist: frozenset[str] = frozenset()
+    scheduled: bool = False
+    frozen: bool = False
 
 
 @dataclass(frozen=True)
 class Unmet:
     """One part of a gate that is not met."""
 
-    kind: str  # "deliverable" | "approval" | "checklist"
+    kind: str  # "deliverable" | "approval" | "checklist" | "schedule"
     key: str
     needed: int = 1
     have: int = 0
@@ -83,6 +85,8 @@ def unmet_gate(stage: Stage, snap: Snapshot) -> list[Unmet]:
         if have < rule.count:
             unmet.append(Unmet("approval", rule.role, rule.count, have))
     unmet += [Unmet("checklist", c) for c in stage.checklist if c not in snap.checklist]
+    if stage.scheduled and not snap.scheduled:
+        unmet.append(Unmet("schedule", "window"))
     return unmet
 
 
@@ -137,6 +141,11 @@ def refusals(
         found.append(Refusal("reason_required", stage=stage.key))
     if action == RETURN and target not in return_targets(variant, stage, snap):
         found.append(Refusal("bad_target", stage=stage.key, target=target))
+    if action == ADVANCE and snap.frozen:
+        keys = [s.key for s in active_stages(variant, snap)]
+        following = variant.stage(keys[keys.index(stage.key) + 1])
+        if following is not None and following.deployment:
+            found.append(Refusal("frozen", stage=stage.key, target=following.key))
     if action in (ADVANCE, CLOSE) and not (action == CLOSE and outcome == FAILED):
         unmet = unmet_gate(stage, snap)
         if unmet:

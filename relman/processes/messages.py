@@ -34,6 +34,10 @@ def describe_unmet(process: Process, variant: Variant, stage: str, unmet: Unmet)
     if unmet.kind == "checklist":
         params["item"] = pick(process.checklist.get(unmet.key), get_language()) or unmet.key
         return _("Stage '%(stage)s' needs the checklist item '%(item)s' done.") % params
+    if unmet.kind == "schedule":
+        return (
+            _("Stage '%(stage)s' needs the release scheduled in an open release window.") % params
+        )
     params.update(role=role_label(process, unmet.key), needed=unmet.needed, have=unmet.have)
     return (
         _("Stage '%(stage)s' needs %(needed)d approval(s) by '%(role)s' (has %(have)d).") % params
@@ -62,6 +66,14 @@ def describe(process: Process, variant: Variant, refusal: Refusal) -> list[str]:
                 "stage": stage,
                 "target": stage_label(variant, refusal.target) if refusal.target else "?",
             }
+        ]
+    if refusal.code == "frozen":
+        return [
+            _(
+                "A freeze is in force for this release: '%(target)s' cannot start until it ends "
+                "or an emergency override is recorded."
+            )
+            % {"target": stage_label(variant, refusal.target)}
         ]
     if refusal.code == "not_offered":
         return [_("Stage '%(stage)s' does not offer this action.") % {"stage": stage}]

@@ -119,6 +119,9 @@ def snapshot(release: Release) -> engine.Snapshot:
         .values_list("role_id", "n")
     )
     ticks = ChecklistTick.objects.filter(release=release, stage=release.stage, voided__isnull=True)
+    from relman.calendar.status import schedule_state  # the calendar builds on releases
+
+    scheduled, frozen = schedule_state(release)
     return engine.Snapshot(
         kind=release.kind,
         method=release.method,
@@ -128,6 +131,8 @@ def snapshot(release: Release) -> engine.Snapshot:
         deliverables=frozenset(release.deliverables.values_list("key", flat=True)),
         approvals=approvals,
         checklist=frozenset(ticks.values_list("item", flat=True)),
+        scheduled=scheduled,
+        frozen=frozen,
     )
 
 
