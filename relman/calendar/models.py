@@ -200,3 +200,20 @@ class PlannedOccurrence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.window_id} {self.starts}"
+
+
+class FeedToken(TimestampedModel):
+    """A revocable secret in the URL of a personal iCalendar feed (calendar clients cannot
+    send headers). Only its SHA-256 is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_tokens"
+    )
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed token")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} feed"

@@ -110,6 +110,7 @@ class Process:
     deliverables: Mapping[str, Label] = field(default_factory=dict)
     checklist: Mapping[str, Label] = field(default_factory=dict)
     description: Label | None = None
+    emergency_approval_role: str | None = None
 
     def variant(self, key: str) -> Variant | None:
         return next((v for v in self.variants if v.key == key), None)
@@ -146,6 +147,7 @@ class Process:
             name=data["name"],
             label=data["label"],
             description=data.get("description"),
+            emergency_approval_role=(data.get("emergency_approval") or {}).get("role"),
             roles=dict(data.get("roles") or {}),
             deliverables=dict(data.get("deliverables") or {}),
             checklist=dict(data.get("checklist") or {}),

@@ -165,6 +165,11 @@ def _semantic_problems(data: dict[str, Any], lines: _Lines, known_roles: set[str
     deliverables = set(data.get("deliverables") or {})
     checklist = set(data.get("checklist") or {})
     seen_variants: set[str] = set()
+    emergency = (data.get("emergency_approval") or {}).get("role")
+    if emergency and emergency not in roles:
+        found.append(
+            lines.problem(("emergency_approval", "role"), _("unknown role '%s'") % emergency)
+        )
     for v_index, variant in enumerate(data["variants"]):
         vpath = ("variants", v_index)
         if variant["key"] in seen_variants:
