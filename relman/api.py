@@ -14,6 +14,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from relman.accounts.api import router as accounts_router
 from relman.accounts.services import user_for_token
 from relman.audit.api import router as audit_router
+from relman.calendar.api import router as calendar_router
 from relman.cmdb.api import router as cmdb_router
 from relman.core.errors import DomainError
 from relman.processes.api import router as processes_router
@@ -98,5 +99,6 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/releases", releases_router)
 api.add_router("/processes", processes_router)
 api.add_router("/audit", audit_router)
+api.add_router("/calendar", calendar_router)
 api.add_router("/applications", cmdb_router)
 api.add_router("", accounts_router)

@@ -8,5 +8,6 @@ from relman.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("calendar/feeds/", include("relman.calendar.urls")),
     path("", include("relman.web.urls")),
 ]

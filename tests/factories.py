@@ -88,19 +88,22 @@ def approvers(app: Application, role: str, count: int = 1) -> list:
 
 
 def gate_items(release) -> list[tuple[str, str, int]]:
-    """The current stage's gate as (kind, key, count): deliverables, approvals, checklist."""
+    """The current stage's gate as (kind, key, count): deliverables, approvals, checklist,
+    and the schedule when the stage must be scheduled in a window."""
     _process, variant = releases.flow_of(release)
     stage = variant.stage(release.stage)
     return [
         *(("deliverable", d, 1) for d in stage.deliverables),
         *(("approval", a.role, a.count) for a in stage.approvals),
         *(("checklist", c, 1) for c in stage.checklist),
+        *((("schedule", "window", 1),) if stage.scheduled else ()),
     ]
 
 
 def meet(actor, release, kind: str, key: str, count: int = 1) -> None:
-    """Meet one part of the current stage's gate: upload the deliverable, tick the item, or
-    have `count` independent holders of the role approve (those who have not yet)."""
+    """Meet one part of the current stage's gate: upload the deliverable, tick the item,
+    schedule the release into a window, or have `count` independent holders of the role
+    approve (those who have not yet)."""
     from relman.releases.models import Approval
 
     if kind == "deliverable":
@@ -109,6 +112,8 @@ def meet(actor, release, kind: str, key: str, count: int = 1) -> None:
         )
     elif kind == "checklist":
         releases.complete_checklist_item(actor, release, item=key)
+    elif kind == "schedule":
+        schedule(actor, release)
     else:
         done = set(
             Approval.objects.filter(
@@ -118,6 +123,54 @@ def meet(actor, release, kind: str, key: str, count: int = 1) -> None:
         for person in approvers(release.application, key, count):
             if person.pk not in done:
                 releases.approve(person, release, role=key)
+
+
+# Seed 002's upgrade window: the evenings of the 2nd and 4th Thursday, 19:00-23:00.
+SEED_002_RULE = "FREQ=MONTHLY;BYDAY=2TH,4TH"
+
+
+def release_window(app: Application, **fields: Any):
+    """A window covering the app (made once): seed 002's by default, from this month on."""
+    from django.utils import timezone
+
+    from relman.calendar.models import ReleaseWindow
+    from relman.calendar.services import windows
+
+    found = windows.applicable_windows(application=app).filter(application=app).first()
+    if found is not None and not fields:
+        return found
+    fields.setdefault("name", f"{app.code} upgrade window")
+    fields.setdefault("rrule", SEED_002_RULE)
+    fields.setdefault("first_date", timezone.localdate().replace(day=1))
+    fields.setdefault("start_time", "19:00")
+    fields.setdefault("duration_minutes", 240)
+    fields.setdefault("application", app)
+    existing = ReleaseWindow.objects.filter(name=fields["name"]).first()
+    return existing or windows.create_window(calendar_admin(), **fields)
+
+
+def calendar_admin():
+    """A superuser who manages windows, freezes and plans (made once)."""
+    from django.contrib.auth import get_user_model
+
+    existing = get_user_model().objects.filter(username="calendar-admin").first()
+    return existing or user("calendar-admin", is_superuser=True)
+
+
+def schedule(actor, release, after=None):
+    """Schedule the release into the next occurrence with room of a window covering it,
+    making seed 002's window for its application when none covers it."""
+    from django.utils import timezone
+
+    from relman.calendar.services import scheduling, windows
+
+    release.refresh_from_db()
+    if not windows.windows_for_release(release).exists():
+        release_window(release.application)
+    found = scheduling.next_open(release, after or timezone.now())
+    assert found is not None, f"no window with room for {release.number}"
+    window, occurrence = found
+    return scheduling.schedule_release(actor, release, start=occurrence.start, window_id=window.pk)
 
 
 def meet_gate(actor, release):

@@ -17,6 +17,7 @@ from relman.cli import (
     accounts,
     admin,
     applications,
+    calendar,
     deliverables,
     login,
     processes,
@@ -58,6 +59,7 @@ app.add_typer(accounts.token_app, name="token", rich_help_panel=SERVER, epilog=E
 app.add_typer(admin.audit_app, name="audit", rich_help_panel=SERVER, epilog=EPILOG)
 app.add_typer(processes.process_app, name="process", rich_help_panel=SERVER, epilog=EPILOG)
 app.add_typer(applications.app_app, name="app", rich_help_panel=SERVER, epilog=EPILOG)
+app.add_typer(calendar.calendar_app, name="calendar", rich_help_panel=SERVER, epilog=EPILOG)
 
 app.command("login", rich_help_panel=CLIENT, epilog=EPILOG)(login.login)
 app.command("logout", rich_help_panel=CLIENT, epilog=EPILOG)(login.logout)

@@ -27,6 +27,7 @@ from relman.accounts import services as accounts
 from relman.accounts.choices import CREATORS, BuiltinRole
 from relman.audit.models import AuditEvent
 from relman.cmdb.models import Application, Environment
+from relman.demo.calendar import create_calendar, draft_next_year
 from relman.demo.cast import (
     APPLICATIONS,
     DEMO_PROCESSES,
@@ -153,9 +154,17 @@ def load_demo(*, seed: int = 2026, releases_per_app: int | None = None) -> DemoS
         environments = create_environments()
         apps = create_applications()
         people = create_people(password, definitions.values())
+        calendar = create_calendar(people, apps, environments, today, clock.at)
         plans = plan_releases(rng, apps, definitions, people, environments, today, releases_per_app)
-        world = World(clock=clock, rng=rng, people=people, deadline=today - timedelta(hours=1))
+        world = World(
+            clock=clock,
+            rng=rng,
+            people=people,
+            deadline=today - timedelta(hours=1),
+            calendar=calendar,
+        )
         run_all(world, plans)
+        draft_next_year(calendar, today)
     made = Release.objects.filter(application__code__in=[a.code for a in APPLICATIONS])
     outcomes = Counter(outcome or IN_PROGRESS for outcome in made.values_list("outcome", flat=True))
     order = [*Outcome.values, IN_PROGRESS]

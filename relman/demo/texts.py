@@ -130,6 +130,18 @@ TITLES: dict[str, dict[str, list[str]]] = {
 }
 
 REASONS: dict[str, dict[bool, list[str]]] = {
+    "emergency": {
+        False: [
+            "Production incident: the fix cannot wait for the next release window.",
+            "Security advisory with a known exploit; patch tonight.",
+            "Payments are failing for some customers; the hotfix goes out now.",
+        ],
+        True: [
+            "生产故障紧急修复，无法等待下一个发布窗口。",
+            "高危安全漏洞，须当晚修补。",
+            "部分客户业务受阻，紧急上线修复版本。",
+        ],
+    },
     "cancel": {
         False: [
             "Business priorities changed; the work moves to next quarter.",

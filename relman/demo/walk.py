@@ -184,6 +184,7 @@ class World:
     rng: random.Random
     people: People
     deadline: datetime
+    calendar: Any = None  # relman.demo.calendar.DemoCalendar: windows to book into
 
     def office(self, moment: datetime) -> datetime:
         return office_hours(moment, self.rng)
@@ -199,6 +200,10 @@ class Walk:
         self.revise: set[str] = set()
         self.deploying = False  # in the deployment window: work goes on after hours
         self.language = "zh-hans" if plan.spec.chinese else "en"
+        # Flows whose gate asks for a window are booked through the scheduling service.
+        self.books_window = world.calendar is not None and any(
+            s.scheduled for s in plan.variant.stages
+        )
 
     # ------------------------------------------------------------ time
 
@@ -293,7 +298,7 @@ class Walk:
             self.deliver(stage, self.rng.choice(stage.deliverables), note=note)
             yield self.soon()
         unmet = engine.unmet_gate(stage, releases.snapshot(self.release))
-        order = {"deliverable": 0, "checklist": 1, "approval": 2}
+        order = {"deliverable": 0, "checklist": 1, "approval": 2, "schedule": 3}
         items = sorted(unmet, key=lambda u: order[u.kind])
         if partial:
             items = items[: self.rng.randint(0, max(0, len(items) - 1))]
@@ -302,6 +307,8 @@ class Walk:
                 self.deliver(stage, item.key)
             elif item.kind == "checklist":
                 self.tick(stage, item.key)
+            elif item.kind == "schedule":
+                self.schedule(self.world.clock.at)
             else:
                 for _n in range(item.needed - item.have):
                     self.approve(stage, item.key)
@@ -339,8 +346,23 @@ class Walk:
         return start, start + timedelta(hours=6 if plan.release_class == ReleaseClass.MAJOR else 3)
 
     def schedule(self, moment: datetime) -> None:
-        """The release manager books (or moves) the deployment window."""
+        """The release manager books (or moves) the deployment window: into the next free
+        occurrence of the application's release window when its flow asks for one."""
+        from relman.demo.calendar import book, book_times
+
+        calendar = self.world.calendar
+        if self.books_window and book(calendar, self.plan.manager, self.release, moment):
+            self.release.refresh_from_db()
+            return
         start, end = self.window_after(moment)
+        reason = (
+            texts.reason("emergency", self.plan.spec.chinese, self.rng)
+            if (self.plan.emergency)
+            else ""
+        )
+        if calendar is not None and book_times(self.plan.manager, self.release, start, end, reason):
+            self.release.refresh_from_db()
+            return
         self.release = releases.update_release(
             self.plan.manager,
             self.release,
@@ -436,7 +458,26 @@ class Walk:
             if last:
                 self.move(stage, CLOSE, outcome=Outcome.SUCCEEDED)
                 return
+            deploying_next = plan.variant.stage(plan.keys[index + 1]).deployment
+            if deploying_next and not (yield from self.wait_out_freeze(stage)):
+                return  # frozen until past the end of the history: still in progress
             self.move(stage, ADVANCE)
+
+    def wait_out_freeze(self, stage: Stage) -> Iterator[datetime]:
+        """Before deploying: wait for a freeze to end, or (an emergency) override it with a
+        reason. Returns False when the freeze outlasts the history."""
+        from relman.demo.calendar import blocking_freeze, override
+
+        while (freeze := blocking_freeze(self.release, self.world.clock.at)) is not None:
+            if self.plan.emergency:
+                override(self.plan.manager, self.release, freeze, self.plan.spec.chinese)
+                self.release.refresh_from_db()
+                yield self.soon()
+                continue
+            if freeze.ends >= self.world.deadline:
+                return False
+            yield self.world.office(freeze.ends + timedelta(minutes=self.rng.randint(5, 90)))
+        return True
 
 
 def run_all(world: World, plans: list[Plan]) -> int:

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from relman.web import actions, views
+from relman.web.calendar import views as calendar
 
 app_name = "web"
 
@@ -28,4 +29,15 @@ urlpatterns = [
         name="release-deliverable",
     ),
     path("releases/<str:number>/comments/", actions.release_comment, name="release-comment"),
+    path("calendar/", calendar.calendar_page, name="calendar"),
+    path(
+        "calendar/releases/<str:number>/schedule/",
+        calendar.schedule_release,
+        name="calendar-schedule",
+    ),
+    path(
+        "calendar/releases/<str:number>/unschedule/",
+        calendar.unschedule_release,
+        name="calendar-unschedule",
+    ),
 ]

@@ -816,6 +816,8 @@ def gate_label(process, kind: str, key: str) -> str:
         return f"the deliverable '{process.deliverables[key]['en']}'"
     if kind == "checklist":
         return f"the checklist item '{process.checklist[key]['en']}'"
+    if kind == "schedule":
+        return "scheduled in an open release window"
     return f"by '{role_label(process, key)}'"
 
 
@@ -846,6 +848,7 @@ def test_a_release_of_each_preset_walks_from_request_to_closed(
                 assert len(refused.value.unmet) == len(items) - index
                 assert gate_label(process, item_kind, key) in refused.value.unmet[0]
                 factories.meet(worker, release, item_kind, key, count)
+                release.refresh_from_db()  # scheduling changes the release's planned times
             release = leave(worker, release, revision=release.revision)
     assert visited == expected
     assert (release.status, release.outcome) == ("closed", "succeeded")
