@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relman.cmdb.models import Environment
@@ -27,6 +29,10 @@ AUDIT_ACTIONS = {
     "deliverable.added": _("Deliverable added"),
     "checklist.done": _("Checklist item done"),
     "comment.added": _("Comment added"),
+    "release.scheduled": _("Scheduled"),
+    "release.rescheduled": _("Rescheduled"),
+    "release.unscheduled": _("Unscheduled"),
+    "freeze.overridden": _("Freeze overridden"),
 }
 # Names of values that audit events carry and that are not fields of a release.
 AUDIT_FIELDS = {
@@ -41,6 +47,24 @@ AUDIT_FIELDS = {
     "role": _("role"),
     "body": _("comment"),
     "variant": _("flow"),
+    "window_name": _("release window"),
+    "occurrence_start": _("window occurrence"),
+    "start": _("start"),
+    "end": _("end"),
+    "outside_window_reason": _("why outside a window"),
+    "freeze_name": _("freeze"),
+}
+# Ids shown beside their names (window_name, freeze_name): left out of the history.
+HIDDEN = {"window", "freeze", "approved_by"}
+# Values that are times, stored in UTC ISO form: shown in local time.
+TIMES = {
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+    "occurrence_start",
+    "start",
+    "end",
 }
 CHOICES = {
     "status": Status,
@@ -84,6 +108,11 @@ def shown(key: str, value: Any, names: dict[str, dict[Any, str]]) -> str:
     text = str(value)
     if key == "sha256":
         return text[:12] + "…"
+    if key in TIMES:
+        try:
+            return timezone.localtime(datetime.fromisoformat(text)).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return text
     return text if len(text) <= LONG_VALUE else text[: LONG_VALUE - 1] + "…"
 
 
@@ -94,7 +123,7 @@ def changes(event: Any, names: dict[str, dict[Any, str]]) -> list[Change]:
     found = []
     for key in dict.fromkeys([*before, *after]):
         old, new = before.get(key), after.get(key)
-        if old in (None, "") and new in (None, ""):
+        if key in HIDDEN or (old in (None, "") and new in (None, "")):
             continue
         if key in before and old == new:
             continue

@@ -104,3 +104,17 @@ def test_the_chinese_release_page_renders(login, requester, release):
     page = text(response)
     assert '<html lang="zh-hans">' in page
     assert "发布计划" in page and "迷你流程" in page
+
+
+def test_the_history_tells_schedule_changes_in_words_and_local_time(login, manager, release):
+    from django.utils import timezone
+
+    from tests import factories
+
+    factories.schedule(manager, release)
+    release.refresh_from_db()
+    page = text(login(manager).get(url(release)))
+    assert ">Scheduled<" in page and ">release.scheduled<" not in page
+    local = timezone.localtime(release.planned_start).strftime("%Y-%m-%d %H:%M")
+    assert local in page
+    assert release.planned_start.isoformat() not in page
