@@ -11,11 +11,12 @@ Moving or removing a schedule is audited and notifies the people concerned.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -66,15 +67,36 @@ def occurrence_holding(
     return None
 
 
+def live_schedules() -> QuerySet[ReleaseSchedule]:
+    """Schedules that hold a place in their occurrence: a cancelled release gives it back."""
+    return ReleaseSchedule.objects.exclude(release__outcome=Outcome.CANCELLED)
+
+
 def taken(window_id: int, starts: list[datetime], *, exclude_release: int | None = None) -> dict:
-    """How many live releases are scheduled into each of the window's occurrences (by start).
-    Cancelled releases give their place back."""
-    queryset = ReleaseSchedule.objects.filter(window_id=window_id, occurrence_start__in=starts)
-    queryset = queryset.exclude(release__outcome=Outcome.CANCELLED)
+    """How many live releases are scheduled into each of the window's occurrences (by start)."""
+    queryset = live_schedules().filter(window_id=window_id, occurrence_start__in=starts)
     if exclude_release is not None:
         queryset = queryset.exclude(release_id=exclude_release)
     rows = queryset.values("occurrence_start").annotate(n=Count("id"))
     return {row["occurrence_start"]: row["n"] for row in rows}
+
+
+def places_taken(pairs: Iterable[tuple[ReleaseWindow, Any]]) -> dict[tuple[int, datetime], int]:
+    """How many live releases each (window, occurrence) holds, for many windows in one query."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    rows = (
+        live_schedules()
+        .filter(
+            window_id__in={w.pk for w, _o in pairs},
+            occurrence_start__gte=min(o.start for _w, o in pairs),
+            occurrence_start__lte=max(o.start for _w, o in pairs),
+        )
+        .values("window_id", "occurrence_start")
+        .annotate(n=Count("id"))
+    )
+    return {(row["window_id"], row["occurrence_start"]): row["n"] for row in rows}
 
 
 def _plans(years: set[int]) -> dict[int, WindowPlan]:

@@ -375,6 +375,17 @@ def windows_for_release(release: Any) -> QuerySet[ReleaseWindow]:
     )
 
 
+def covers(window: ReleaseWindow, release: Any) -> bool:
+    """`windows_for_release`'s rule for a window already read: its application, environment
+    and team each match the release's or are empty (for every one)."""
+    team = getattr(release.requester, "department", "") or ""
+    return (
+        window.application_id in (None, release.application_id)
+        and (window.environment_id is None or window.environment_id == release.environment_id)
+        and window.team in ("", team)
+    )
+
+
 def occurrences_between(
     start: datetime,
     end: datetime,

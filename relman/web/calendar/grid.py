@@ -1,19 +1,16 @@
 """What the calendar pages draw: the query (view, day, filters), window occurrences,
 freezes and releases as bands and entries, cut into days and laid out in lanes.
 
-Plain data built from rows the views read; nothing here queries the database except
-`used_places`, one aggregate for the whole page.
+Plain data built from rows the views read; nothing here queries the database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -250,38 +247,6 @@ def colour_of(release: Release) -> tuple[str, str]:
     if release.status == Status.CLOSED and release.outcome:
         return OUTCOME_COLOURS.get(release.outcome, "grey"), str(Outcome(release.outcome).label)
     return "blue", str(Status(release.status).label)
-
-
-def window_fits(window: ReleaseWindow, release: Release) -> bool:
-    """Whether a window's scope covers a release, the rule of
-    `windows.windows_for_release` applied to windows already read."""
-    team = getattr(release.requester, "department", "") or ""
-    return (
-        window.application_id in (None, release.application_id)
-        and (window.environment_id is None or window.environment_id == release.environment_id)
-        and window.team in ("", team)
-    )
-
-
-def used_places(pairs: Iterable[tuple[ReleaseWindow, Any]]) -> dict[tuple[int, datetime], int]:
-    """How many live releases each occurrence holds, in one query (cancelled ones give
-    their place back, as the scheduling service counts)."""
-    pairs = list(pairs)
-    if not pairs:
-        return {}
-    lowest = min(o.start for _w, o in pairs)
-    highest = max(o.start for _w, o in pairs)
-    rows = (
-        ReleaseSchedule.objects.filter(
-            window_id__in={w.pk for w, _o in pairs},
-            occurrence_start__gte=lowest,
-            occurrence_start__lte=highest,
-        )
-        .exclude(release__outcome=Outcome.CANCELLED)
-        .values("window_id", "occurrence_start")
-        .annotate(n=Count("id"))
-    )
-    return {(row["window_id"], row["occurrence_start"]): row["n"] for row in rows}
 
 
 def when_label(start: datetime, end: datetime) -> str:

@@ -61,9 +61,7 @@ from relman.web.calendar.grid import (
     schedule_of,
     split_by_day,
     title_of,
-    used_places,
     when_label,
-    window_fits,
 )
 from relman.web.views import get_release
 
@@ -107,7 +105,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     pairs = window_services.occurrences_between(
         min(start, move_from), max(end, move_to), windows=windows
     )
-    bands = bands_of(pairs, used_places(pairs))
+    bands = bands_of(pairs, scheduling.places_taken(pairs))
     shown = [b for b in bands if b.start < end and b.end > start]
     movable = [b for b in bands if move_from <= b.start < move_to]
     freezes = [
@@ -159,7 +157,9 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
         if entry.can_move:
             current = current_value(release)
             entry.options = [
-                band_option(b, current) for b in movable if window_fits(b.window, release)
+                band_option(b, current)
+                for b in movable
+                if window_services.covers(b.window, release)
             ][:MOST_OPTIONS]
         entries.append(entry)
 
@@ -332,7 +332,7 @@ def schedule_panel(user: Any, release: Release) -> dict[str, Any]:
             now, now + PANEL_AHEAD, windows=window_services.windows_for_release(release)
         )[:MOST_OPTIONS]
         current = current_value(release)
-        options = [band_option(b, current) for b in bands_of(pairs, used_places(pairs))]
+        options = [band_option(b, current) for b in bands_of(pairs, scheduling.places_taken(pairs))]
     conflicts = conflict_services.conflicts_for_release(release)
     day = timezone.localtime(release.planned_start).date() if release.planned_start else None
     calendar_url = (
