@@ -183,9 +183,11 @@ def detect(
     releases: Iterable[ScheduledRelease],
     openings: Iterable[WindowOpening],
     freezes: Iterable[FreezeSpan],
+    not_before: datetime | None = None,
 ) -> list[Conflict]:
     """Every conflict among the releases, in the order: overlaps, capacity, freezes, outside
-    a window; within a kind by time. `openings` should reach some weeks past the last release
+    a window; within a kind by time. Suggested moves start no earlier than `not_before` (now,
+    for a conflict already in the past). `openings` should reach some weeks past the last release
     so that suggestions can be found."""
     releases = sorted(releases, key=lambda r: (r.start, r.end, r.id))
     openings = list(openings)
@@ -230,7 +232,7 @@ def detect(
         return None
 
     def suggestion(release: ScheduledRelease, after: datetime) -> dict:
-        opening = suggest(release, after)
+        opening = suggest(release, max(after, not_before) if not_before else after)
         if opening is None:
             return {}
         return {

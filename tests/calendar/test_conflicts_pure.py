@@ -92,6 +92,21 @@ def test_releases_of_one_occurrence_share_an_environment_but_not_an_application(
     assert {x.scope for x in found} == {"prod"}
 
 
+def test_a_past_conflict_is_never_told_to_move_into_the_past():
+    past, sooner, later = (
+        window(19, 23),
+        window(19 + 7 * 24, 23 + 7 * 24),
+        window(19 + 14 * 24, 23 + 14 * 24),
+    )
+    a = rel(1, 19, 21, window_id=1, occurrence_start=h(19))
+    b = rel(2, 20, 22, window_id=1, occurrence_start=h(19))
+    now = h(10 * 24)  # between the two later openings
+    (overlap,) = detect([a, b], [past, sooner, later], [], not_before=now)
+    assert overlap.suggestion == later.start
+    (overlap,) = detect([a, b], [past, sooner, later], [])
+    assert overlap.suggestion == sooner.start
+
+
 def test_touching_releases_do_not_overlap():
     assert detect([rel(1, 19, 20), rel(2, 20, 21)], [window(19, 23)], []) == []
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relman.calendar import conflicts as pure
@@ -193,9 +194,10 @@ def find_conflicts(
         reach_end = max(end, max(r.end for r in releases))
     else:
         reach_start, reach_end = start, end
-    openings = _openings(reach_start - timedelta(days=1), reach_end + SUGGESTION_REACH)
-    freezes = _freezes(reach_start, reach_end + SUGGESTION_REACH)
-    found = pure.detect(releases, openings, freezes)
+    now = timezone.now()
+    openings = _openings(reach_start - timedelta(days=1), max(reach_end, now) + SUGGESTION_REACH)
+    freezes = _freezes(reach_start, max(reach_end, now) + SUGGESTION_REACH)
+    found = pure.detect(releases, openings, freezes, not_before=now)
     wanted = {}
     for name, model, value in (
         ("application", Application, application),
