@@ -46,14 +46,15 @@ def can_view(user: Any, release: Release) -> bool:
     return visible_releases(user, Release.objects.filter(pk=release.pk)).exists()
 
 
-def get_visible(user: Any, number_or_id: str | int, *, for_update: bool = False) -> Release:
-    """The release by number or id, if the user may see it; else NotFound (never a hint it exists)."""
+def get_visible(user: Any, ref: Release | str | int, *, for_update: bool = False) -> Release:
+    """The release (given itself, by number or by id), read afresh if the user may see it
+    (locked with `for_update`); else NotFound, never a hint that it exists."""
     queryset = visible_releases(user).select_related(
         "application", "process", "requester", "release_manager", "environment"
     )
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
-    key = str(number_or_id)
+    key = str(ref.pk if isinstance(ref, Release) else ref)
     lookup = {"pk": int(key)} if key.isdigit() else {"number": key}
     release = queryset.filter(**lookup).first()
     if release is None:

@@ -137,9 +137,13 @@ def test_a_cancelled_release_gives_its_place_back(requester, crew, feh, manager,
     windows.update_window(manager, upgrade_window.pk, capacity=1)
     first = factories.release(requester, feh, title="One")
     scheduling.schedule_release(crew, first, start=at("2027-01-14"))
-    releases.cancel(crew, first, reason="Dropped", revision=first.revision + 1)
     second = factories.release(requester, feh, title="Two")
+    with pytest.raises(Conflict):
+        scheduling.schedule_release(crew, second, start=at("2027-01-14"))
+    releases.cancel(crew, first, reason="Dropped", revision=first.revision + 1)
     scheduling.schedule_release(crew, second, start=at("2027-01-14"))
+    second.refresh_from_db()
+    assert second.schedule.occurrence_start == at("2027-01-14")
 
 
 def test_a_move_is_audited_with_the_times_before_and_after(crew, upgrade, upgrade_window):

@@ -204,3 +204,20 @@ def test_unknown_window_is_not_found(manager):
 def test_an_inactive_window_has_no_occurrences(manager, upgrade_window):
     windows.update_window(manager, upgrade_window.pk, is_active=False)
     assert windows.occurrences_between(*YEAR_2027) == []
+
+
+def test_a_bad_rule_or_time_zone_is_refused_in_the_users_language(manager):
+    from django.utils import translation
+
+    values = {
+        "name": "W",
+        "first_date": "2027-01-01",
+        "start_time": "19:00",
+        "duration_minutes": 60,
+    }
+    with translation.override("zh-hans"), pytest.raises(ValidationFailed) as refused:
+        windows.create_window(manager, rrule="every thursday", time_zone="Mars/Olympus", **values)
+    assert refused.value.errors["time_zone"] == [
+        "未知时区“Mars/Olympus”：请使用 IANA 名称，例如 Asia/Shanghai。"
+    ]
+    assert refused.value.errors["rrule"][0].startswith("不是可用的 RFC 5545 重复规则")

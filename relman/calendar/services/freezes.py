@@ -227,11 +227,7 @@ def override_freeze(
     if not reason:
         raise ValidationFailed(_("Say why the release must go through the freeze."), field="reason")
     with transaction.atomic():
-        release = access.get_visible(
-            actor,
-            release_ref.pk if isinstance(release_ref, Release) else release_ref,
-            for_update=True,
-        )
+        release = access.get_visible(actor, release_ref, for_update=True)
         freeze = get_freeze(freeze_id)
         process = processes.definition(release.process_id)
         allowed = {BuiltinRole.RELEASE_MANAGER, BuiltinRole.RELEASE_OWNER}

@@ -35,6 +35,7 @@ from relman.core.errors import Conflict, NotFound, ValidationFailed
 from relman.releases import access
 from relman.releases.choices import Method, Outcome
 from relman.releases.models import Release
+from relman.releases.services.common import check_revision
 
 # How far ahead a refusal looks for the next free occurrence to suggest.
 LOOKAHEAD = timedelta(days=400)
@@ -292,17 +293,6 @@ def _outside_message(release: Release, start: datetime, end: datetime | None) ->
     )
 
 
-def _check_revision(release: Release, revision: int | None) -> None:
-    if revision is not None and revision != release.revision:
-        raise Conflict(
-            _(
-                "Release %(number)s was changed by someone else (your revision %(yours)d, now "
-                "%(now)d). Reload it and try again."
-            )
-            % {"number": release.number, "yours": revision, "now": release.revision}
-        )
-
-
 def _as_datetime(value: Any, field_name: str) -> datetime | None:
     if value in (None, ""):
         return None
@@ -368,12 +358,8 @@ def schedule_release(
         raise ValidationFailed(_("The end must be after the start."), field="end")
     outside_window_reason = (outside_window_reason or "").strip()
     with transaction.atomic():
-        release = access.get_visible(
-            actor,
-            release_ref.pk if isinstance(release_ref, Release) else release_ref,
-            for_update=True,
-        )
-        _check_revision(release, revision)
+        release = access.get_visible(actor, release_ref, for_update=True)
+        check_revision(release, revision)
         access.require_edit(actor, release)
         found = _find_window(release, start, end, window_id)
         if found is not None:
@@ -463,11 +449,7 @@ def unschedule(actor: Any, release_ref: Release | int | str, *, reason: str) -> 
     if not reason:
         raise ValidationFailed(_("Say why the schedule is cancelled."), field="reason")
     with transaction.atomic():
-        release = access.get_visible(
-            actor,
-            release_ref.pk if isinstance(release_ref, Release) else release_ref,
-            for_update=True,
-        )
+        release = access.get_visible(actor, release_ref, for_update=True)
         access.require_edit(actor, release)
         schedule = ReleaseSchedule.objects.select_related("window").filter(release=release).first()
         if schedule is None:

@@ -109,7 +109,12 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
         try:
             out["rrule"] = recurrence.check_rule(out["rrule"] or "")
         except ValueError as exc:
-            errors["rrule"] = [str(exc)]
+            errors["rrule"] = [
+                _(
+                    "Not a usable RFC 5545 recurrence rule (%s). Example: FREQ=MONTHLY;BYDAY=2TH,4TH."
+                )
+                % exc
+            ]
     for name in ("first_date", "last_date"):
         if out.get(name) not in (None, ""):
             try:
@@ -140,8 +145,11 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     if "time_zone" in out:
         try:
             recurrence.check_time_zone(out["time_zone"] or "")
-        except ValueError as exc:
-            errors["time_zone"] = [str(exc)]
+        except ValueError:
+            errors["time_zone"] = [
+                _("Unknown time zone '%s': use an IANA name such as Asia/Shanghai.")
+                % out["time_zone"]
+            ]
     if "capacity" in out and out["capacity"] not in (None, ""):
         try:
             out["capacity"] = int(out["capacity"])

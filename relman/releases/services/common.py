@@ -15,7 +15,6 @@ from relman.cmdb.models import Application, Environment
 from relman.core.errors import (
     Conflict,
 )
-from relman.releases import access
 from relman.releases.choices import (
     Risk,
 )
@@ -131,10 +130,6 @@ def check_fields(errors: dict, values: dict[str, Any]) -> None:
         values["environment"] = resolve(
             Environment, errors, "environment", values["environment"], "code"
         )
-
-
-def visible_for_update(actor: Any, ref: Release | str | int) -> Release:
-    return access.get_visible(actor, ref.pk if isinstance(ref, Release) else ref, for_update=True)
 
 
 def check_revision(release: Release, revision: int | None) -> None:

@@ -26,9 +26,6 @@ from relman.releases.models import (
     DeliverableVersion,
     Release,
 )
-from relman.releases.services.common import (
-    visible_for_update,
-)
 from relman.releases.services.state import flow_of
 
 
@@ -47,7 +44,7 @@ def add_deliverable(
     An earlier version is kept; the file is refused whole when it is too large or not what
     its name says.
     """
-    release = access.get_visible(actor, ref.pk if isinstance(ref, Release) else ref)
+    release = access.get_visible(actor, ref)
     access.require_edit(actor, release)
     process, _variant = flow_of(release)
     if key not in process.deliverables:
@@ -74,7 +71,7 @@ def add_deliverable(
     name = (filename or getattr(upload, "name", "") or "").rsplit("/", 1)[-1][:255]
     stored = storage.store(upload, name) if upload else None
     with transaction.atomic():
-        release = visible_for_update(actor, release)
+        release = access.get_visible(actor, release, for_update=True)
         access.require_edit(actor, release)
         deliverable, _created = Deliverable.objects.get_or_create(
             release=release,
@@ -120,7 +117,7 @@ def complete_checklist_item(
 ) -> ChecklistTick:
     """Mark an item of the current stage's checklist done."""
     with transaction.atomic():
-        release = visible_for_update(actor, ref)
+        release = access.get_visible(actor, ref, for_update=True)
         access.require_edit(actor, release)
         process, variant = flow_of(release)
         stage = variant.stage(release.stage)
@@ -160,7 +157,7 @@ def approve(actor: Any, ref: Release | str | int, *, role: str, comment: str = "
     approval of the same stage by the same person.
     """
     with transaction.atomic():
-        release = visible_for_update(actor, ref)
+        release = access.get_visible(actor, ref, for_update=True)
         _process, variant = flow_of(release)
         stage = variant.stage(release.stage)
         needed = {rule.role for rule in stage.approvals} if stage else set()
@@ -193,7 +190,7 @@ def add_comment(actor: Any, ref: Release | str | int, *, body: str) -> Comment:
     if len(body) > 10000:
         raise ValidationFailed(_("At most 10000 characters."), field="body")
     with transaction.atomic():
-        release = access.get_visible(actor, ref.pk if isinstance(ref, Release) else ref)
+        release = access.get_visible(actor, ref)
         if not access.can_comment(actor, release):
             raise PermissionDenied(_("You may not comment on release %s.") % release.number)
         comment = Comment.objects.create(release=release, author=actor, body=body)

@@ -45,7 +45,6 @@ from relman.releases.services.common import (
     check_fields,
     check_revision,
     resolve,
-    visible_for_update,
 )
 from relman.releases.services.state import flow_of, snapshot
 
@@ -140,7 +139,7 @@ def update_release(
     check_fields(errors, changes)
     raise_if_invalid(errors)
     with transaction.atomic():
-        release = visible_for_update(actor, ref)
+        release = access.get_visible(actor, ref, for_update=True)
         check_revision(release, revision)
         access.require_edit(actor, release)
         merged = {
@@ -195,7 +194,7 @@ def transition(
             _("A release is closed as succeeded or failed, not '%s'.") % outcome, field="outcome"
         )
     with transaction.atomic():
-        release = visible_for_update(actor, ref)
+        release = access.get_visible(actor, ref, for_update=True)
         check_revision(release, revision)
         process, variant = flow_of(release)
         snap = snapshot(release)
