@@ -13,10 +13,12 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from relman.accounts.api import router as accounts_router
 from relman.accounts.services import user_for_token
+from relman.approvals.api import router as approvals_router
 from relman.audit.api import router as audit_router
 from relman.calendar.api import router as calendar_router
 from relman.cmdb.api import router as cmdb_router
 from relman.core.errors import DomainError
+from relman.notifications.api import router as notifications_router
 from relman.processes.api import router as processes_router
 from relman.releases.api import router as releases_router
 
@@ -97,8 +99,12 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/releases", releases_router)
+api.add_router("/approvals", approvals_router)
+api.add_router("/releases", "relman.approvals.api_readiness.router")
+api.add_router("/cab", "relman.approvals.api_cab.router")
 api.add_router("/processes", processes_router)
 api.add_router("/audit", audit_router)
 api.add_router("/calendar", calendar_router)
 api.add_router("/applications", cmdb_router)
+api.add_router("/notifications", notifications_router)
 api.add_router("", accounts_router)

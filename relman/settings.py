@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "relman.cmdb",
     "relman.releases",
     "relman.calendar",
+    "relman.approvals",
+    "relman.notifications",
     "relman.web",
 ]
 
@@ -166,7 +168,35 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {"task": "relman.audit.tasks.verify_chain", "schedule": 3600.0},
+    "approval-deadlines": {"task": "relman.approvals.tasks.run_deadlines", "schedule": 60.0},
 }
+
+# Notifications: the outbox is swept every RELMAN_NOTIFY_SWEEP_SECONDS for messages whose
+# delivery task was lost, and for messages left "sending" longer than
+# RELMAN_NOTIFY_STUCK_SECONDS by a worker that died. See docs/notifications.md.
+RELMAN_BASE_URL = os.environ.get("RELMAN_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+RELMAN_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("RELMAN_NOTIFY_MAX_ATTEMPTS", "8"))
+RELMAN_NOTIFY_BACKOFF_SECONDS = float(os.environ.get("RELMAN_NOTIFY_BACKOFF_SECONDS", "10"))
+RELMAN_NOTIFY_BACKOFF_MAX_SECONDS = float(
+    os.environ.get("RELMAN_NOTIFY_BACKOFF_MAX_SECONDS", "3600")
+)
+RELMAN_NOTIFY_STUCK_SECONDS = float(os.environ.get("RELMAN_NOTIFY_STUCK_SECONDS", "300"))
+RELMAN_NOTIFY_SWEEP_SECONDS = float(os.environ.get("RELMAN_NOTIFY_SWEEP_SECONDS", "15"))
+RELMAN_NOTIFY_TIMEOUT = float(os.environ.get("RELMAN_NOTIFY_TIMEOUT", "10"))
+CELERY_BEAT_SCHEDULE["sweep-notification-outbox"] = {
+    "task": "relman.notifications.tasks.sweep",
+    "schedule": RELMAN_NOTIFY_SWEEP_SECONDS,
+}
+
+# E-mail (SMTP) for notifications.
+EMAIL_HOST = os.environ.get("RELMAN_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("RELMAN_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("RELMAN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("RELMAN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("RELMAN_EMAIL_USE_TLS")
+EMAIL_TIMEOUT = RELMAN_NOTIFY_TIMEOUT
+DEFAULT_FROM_EMAIL = os.environ.get("RELMAN_EMAIL_FROM", "relman@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LOGGING = {
     "version": 1,

@@ -9,5 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("calendar/feeds/", include("relman.calendar.urls")),
+    path("notifications/", include("relman.notifications.urls")),
     path("", include("relman.web.urls")),
 ]

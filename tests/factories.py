@@ -65,11 +65,11 @@ def upload(name: str = "plan.txt", content: bytes = b"The plan.\n"):
     return SimpleUploadedFile(name, content)
 
 
-def _get_or_make_user(username: str, *roles: str, app: Application):
+def _get_or_make_user(username: str, *roles: str, app: Application, **extra: Any):
     from django.contrib.auth import get_user_model
 
     existing = get_user_model().objects.filter(username=username).first()
-    return existing or user(username, *roles, app=app)
+    return existing or user(username, *roles, app=app, **extra)
 
 
 def crew(app: Application, username: str | None = None):
@@ -82,29 +82,43 @@ def crew(app: Application, username: str | None = None):
     return _get_or_make_user(username or f"crew-{app.code}", *roles, app=app)
 
 
-def approvers(app: Application, role: str, count: int = 1) -> list:
-    """`count` distinct users holding `role` for the app (made once, then reused)."""
-    return [_get_or_make_user(f"{app.code}-{role}-{i}", role, app=app) for i in range(1, count + 1)]
+def approvers(app: Application, role: str, count: int = 1, department: str = "") -> list:
+    """`count` distinct users holding `role` for the app (made once, then reused), of
+    `department` when a step asks for one."""
+    suffix = f"-d{abs(hash(department)) % 10000}" if department else ""
+    return [
+        _get_or_make_user(f"{app.code}-{role}{suffix}-{i}", role, app=app, department=department)
+        for i in range(1, count + 1)
+    ]
 
 
 def gate_items(release) -> list[tuple[str, str, int]]:
-    """The current stage's gate as (kind, key, count): deliverables, approvals, checklist,
-    and the schedule when the stage must be scheduled in a window."""
+    """The current stage's gate as (kind, key, count): deliverables, approval steps in
+    policy order, checklist, the schedule, and the readiness review where the stage asks."""
+    from relman.processes import engine
+
     _process, variant = releases.flow_of(release)
     stage = variant.stage(release.stage)
+    snap = releases.snapshot(release)
     return [
         *(("deliverable", d, 1) for d in stage.deliverables),
-        *(("approval", a.role, a.count) for a in stage.approvals),
+        *(
+            ("approval", s.key, engine.needed(s, snap))
+            for s in engine.steps_of(stage, snap)
+            if not s.optional
+        ),
         *(("checklist", c, 1) for c in stage.checklist),
         *((("schedule", "window", 1),) if stage.scheduled else ()),
+        *((("readiness", "review", 1),) if stage.readiness else ()),
     ]
 
 
 def meet(actor, release, kind: str, key: str, count: int = 1) -> None:
     """Meet one part of the current stage's gate: upload the deliverable, tick the item,
-    schedule the release into a window, or have `count` independent holders of the role
-    approve (those who have not yet)."""
-    from relman.releases.models import Approval
+    schedule the release into a window, record a go readiness review, or have enough
+    independent approvers the step's policy accepts decide it (with its deliverables and
+    checks; a CAB step at a CAB meeting)."""
+    from relman.approvals.services import decisions, policy
 
     if kind == "deliverable":
         releases.add_deliverable(
@@ -114,15 +128,56 @@ def meet(actor, release, kind: str, key: str, count: int = 1) -> None:
         releases.complete_checklist_item(actor, release, item=key)
     elif kind == "schedule":
         schedule(actor, release)
+    elif kind == "readiness":
+        ready(actor, release)
     else:
-        done = set(
-            Approval.objects.filter(
-                release=release, stage=release.stage, voided__isnull=True
-            ).values_list("approver_id", flat=True)
-        )
-        for person in approvers(release.application, key, count):
-            if person.pk not in done:
-                releases.approve(person, release, role=key)
+        release.refresh_from_db()
+        _process, variant = releases.flow_of(release)
+        step = variant.stage(release.stage).step(key)
+        present = set(release.deliverables.values_list("key", flat=True))
+        for d in step.deliverables:
+            if d not in present:
+                meet(actor, release, "deliverable", d)
+        department = policy.department_of(step, release) or ""
+        done = policy.filled_by(release)
+        people = approvers(release.application, step.role, count, department=department)
+        if step.count is None:
+            people = policy.eligible_users(release, step)
+        for person in people:
+            if person.pk in done:
+                continue
+            if step.cab:
+                decisions.approve(
+                    person, release, step=key, checks=list(step.checks), cab_meeting=cab_meeting()
+                )
+            else:
+                decisions.approve(person, release, step=key, checks=list(step.checks))
+
+
+def cab_meeting():
+    """A held CAB meeting for factory-made CAB decisions."""
+    from django.utils import timezone
+
+    from relman.approvals.models import CabMeeting
+
+    chair = _get_or_make_user("cab-chair", "cab_member", app=None)
+    found = CabMeeting.objects.filter(title="Factory CAB").first()
+    return found or CabMeeting.objects.create(
+        title="Factory CAB", starts=timezone.now(), chair=chair, status=CabMeeting.HELD
+    )
+
+
+def ready(actor, release):
+    """A go readiness review of the current stage, every criterion met by a note."""
+    from relman.approvals.models import ReadinessCriterion, ReadinessReview
+
+    process, _variant = releases.flow_of(release)
+    review = ReadinessReview.objects.create(
+        release=release, stage=release.stage, decision=ReadinessReview.GO, decided_by=actor
+    )
+    for criterion in process.readiness_criteria:
+        ReadinessCriterion.objects.create(review=review, key=criterion.key, met=True, note="ok")
+    return review
 
 
 # Seed 002's upgrade window: the evenings of the 2nd and 4th Thursday, 19:00-23:00.

@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 
 from relman.audit.services import verify_chain
+from relman.releases import services as releases
 from relman.releases.models import Release
 from tests import factories
 
@@ -52,6 +53,28 @@ class Door:
         assert response.status_code == 200, response.content
         free = [o for o in response.json() if o["capacity"] is None or o["booked"] < o["capacity"]]
         return free[0]["window_id"], free[0]["start"]
+
+    def approvers(self, number: str, item: dict) -> list:
+        """As many independent approvers as the step still needs, of the department its
+        policy names."""
+        from relman.approvals.services import policy
+
+        release = Release.objects.get(number=number)
+        step = releases.flow_of(release)[1].stage(release.stage).step(item["key"])
+        if step.count is None:  # "all": every eligible holder who has not decided yet
+            done = policy.filled_by(release)
+            return [u for u in policy.eligible_users(release, step) if u.pk not in done]
+        department = policy.department_of(step, release) or ""
+        people = factories.approvers(self.app, step.role, item["needed"], department=department)
+        return people[item["have"] :]
+
+    def missing_step_deliverables(self, number: str, item: dict) -> list[str]:
+        present = set(Release.objects.get(number=number).deliverables.values_list("key", flat=True))
+        return [d["key"] for d in item["deliverables"] if d["key"] not in present]
+
+    def by_service(self, number: str, item: dict) -> None:
+        release = Release.objects.get(number=number)
+        factories.meet(self.crew, release, item["kind"], item["key"], item.get("needed", 1))
 
 
 class ApiDoor(Door):
@@ -95,16 +118,18 @@ class ApiDoor(Door):
                 content_type="application/json",
             )
             assert response.status_code == 200, response.content
-        else:
-            for person in factories.approvers(self.app, item["key"], item["needed"])[
-                item["have"] :
-            ]:
+        elif item["kind"] == "approval" and not item["cab"]:
+            for key in self.missing_step_deliverables(number, item):
+                self.meet(number, {"kind": "deliverable", "key": key})
+            for person in self.approvers(number, item):
                 response = self.api(person).post(
                     f"/api/v1/releases/{number}/approvals",
-                    {"role": item["key"]},
+                    {"step": item["key"], "checks": [c["key"] for c in item["checks"]]},
                     content_type="application/json",
                 )
                 assert response.status_code == 201, response.content
+        else:  # the readiness review and CAB decisions have their own walks
+            self.by_service(number, item)
 
 
 class PageDoor(Door):
@@ -148,9 +173,18 @@ class PageDoor(Door):
             window_id, start = self.next_occurrence()
             data = {"occurrence": f"{window_id}@{start}"}
             url, who = f"/calendar/releases/{number}/schedule/", [self.crew]
+        elif item["kind"] == "approval" and not item["cab"]:
+            for key in self.missing_step_deliverables(number, item):
+                self.meet(number, {"kind": "deliverable", "key": key})
+            data = {
+                "step": item["key"],
+                "decision": "approve",
+                "checks": [c["key"] for c in item["checks"]],
+            }
+            url, who = f"/releases/{number}/approvals/", self.approvers(number, item)
         else:
-            data, url = {"role": item["key"]}, f"/releases/{number}/approvals/"
-            who = factories.approvers(self.app, item["key"], item["needed"])[item["have"] :]
+            self.by_service(number, item)
+            return
         for person in who:
             response = self.browser(person).post(url, data)
             assert response.status_code == 302

@@ -17,9 +17,12 @@ from relman.cli import (
     accounts,
     admin,
     applications,
+    approvals,
+    cab,
     calendar,
     deliverables,
     login,
+    outbox,
     processes,
     releases,
     server,
@@ -60,11 +63,14 @@ app.add_typer(admin.audit_app, name="audit", rich_help_panel=SERVER, epilog=EPIL
 app.add_typer(processes.process_app, name="process", rich_help_panel=SERVER, epilog=EPILOG)
 app.add_typer(applications.app_app, name="app", rich_help_panel=SERVER, epilog=EPILOG)
 app.add_typer(calendar.calendar_app, name="calendar", rich_help_panel=SERVER, epilog=EPILOG)
+app.add_typer(outbox.outbox_app, name="outbox", rich_help_panel=SERVER, epilog=EPILOG)
 
 app.command("login", rich_help_panel=CLIENT, epilog=EPILOG)(login.login)
 app.command("logout", rich_help_panel=CLIENT, epilog=EPILOG)(login.logout)
 app.command("whoami", rich_help_panel=CLIENT, epilog=EPILOG)(login.whoami)
 app.add_typer(releases.release_app, name="release", rich_help_panel=CLIENT, epilog=EPILOG)
+approvals.register(app, CLIENT, EPILOG)
+app.add_typer(cab.cab_app, name="cab", rich_help_panel=CLIENT, epilog=EPILOG)
 app.add_typer(
     deliverables.deliverable_app, name="deliverable", rich_help_panel=CLIENT, epilog=EPILOG
 )

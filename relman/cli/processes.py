@@ -74,16 +74,20 @@ def _condition(condition: Any) -> str:
 
 def _gate_lines(process: Any, stage: Any, lang: str) -> list[str]:
     from relman.processes.definition import pick
-    from relman.processes.messages import role_label
+    from relman.processes.messages import step_label
 
     lines = [
         _("deliverable: %s") % (pick(process.deliverables.get(key), lang) or key)
         for key in stage.deliverables
     ]
     lines += [
-        _("approval: %(role)s × %(count)d")
-        % {"role": role_label(process, rule.role), "count": rule.count}
-        for rule in stage.approvals
+        _("approval step %(n)d: %(who)s × %(count)s")
+        % {
+            "n": step.group + 1,
+            "who": step_label(process, step),
+            "count": step.count if step.count is not None else _("all"),
+        }
+        for step in stage.approvals
     ]
     lines += [
         _("check: %s") % (pick(process.checklist.get(key), lang) or key) for key in stage.checklist

@@ -220,13 +220,9 @@ def _show(release: dict[str, Any]) -> None:
             rows.append(("[dim]✗[/dim]", f"[dim]{escape(name)}: {escape(' '.join(reasons))}[/dim]"))
         out.print(f"\n[bold]{_('What you may do')}[/bold]")
         out.print(_listing(rows))
-    if release.get("approvable_roles"):
-        out.print(
-            "\n"
-            + escape(
-                _("You may approve this stage as: %s") % ", ".join(release["approvable_roles"])
-            )
-        )
+    if release.get("decidable_steps"):
+        steps = ", ".join(d["step"] for d in release["decidable_steps"])
+        out.print("\n" + escape(_("You may decide these approval steps: %s") % steps))
 
 
 @release_app.command("show")
@@ -385,22 +381,6 @@ def release_close(
         fail(_("Closing as failed needs --reason."), code=ExitCode.USAGE)
     outcome = "failed" if failed else "succeeded"
     _where(_act(number, "close", revision, outcome=outcome, reason=reason))
-
-
-@release_app.command("approve")
-def release_approve(
-    number: Number,
-    role: Annotated[str, typer.Option(help=_("The role you approve as."))],
-    comment: Annotated[str, typer.Option(help=_("A comment kept with the approval."))] = "",
-) -> None:
-    """Approve the current stage of a release in one of your roles."""
-    with Api.from_login() as api:
-        approval = api.post(f"/releases/{number}/approvals", {"role": role, "comment": comment})
-    say(
-        _("Approved %(number)s, stage %(stage)s, as %(role)s.")
-        % {"number": number, "stage": approval["stage"], "role": approval["role"]},
-        style="green",
-    )
 
 
 @release_app.command("tick")

@@ -156,6 +156,7 @@ USERS = (
     _u("huangli", "黄丽", "信息管理部", ZH, ("cab_member", ALL)),
     _u("frank", "Frank Gao", "Enterprise Architecture", "en", ("cab_member", ALL)),
     _u("zhoujie", "周杰", "租赁业务部", ZH, ("department_approver", ALL)),
+    _u("xumei", "徐梅", "人力资源部", ZH, ("department_approver", ALL)),
     _u("grace", "Grace Lin", "PMO", "en", ("pmo", ALL)),
     _u("wuqiang", "吴强", "配置管理组", ZH, ("configuration_librarian", ALL)),
     _u("henry", "Henry Ma", "Infrastructure & Operations", "en", ("operations", ALL)),
@@ -225,8 +226,8 @@ def needed_roles(processes: Iterable[Process]) -> dict[str, int]:
             for stage in variant.stages:
                 for role in stage.roles:
                     needed.setdefault(role, 1)
-                for rule in stage.approvals:
-                    needed[rule.role] = max(needed.get(rule.role, 1), rule.count)
+                for step in stage.approvals:
+                    needed[step.role] = max(needed.get(step.role, 1), step.count or 2)
     return needed
 
 

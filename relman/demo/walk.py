@@ -18,6 +18,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from relman.approvals.services import decisions, policy
 from relman.cmdb.models import Application, Environment
 from relman.demo import texts
 from relman.demo.cast import AppSpec, People
@@ -274,20 +275,23 @@ class Walk:
         )
         releases.complete_checklist_item(self.worker(stage), self.release, item=item, note=note)
 
-    def approve(self, stage: Stage, role: str) -> None:
-        """One approval by a holder of the role who did not request the release and has not
-        approved this stage yet; with nobody left, the gate stays unmet and `advance` says so."""
-        plan = self.plan
+    def approve(self, stage: Stage, key: str) -> None:
+        """One approval of the step by someone the policy lets decide it who has not decided
+        in this stage yet, confirming the step's checks; with nobody left, or a step only a
+        CAB meeting decides, the gate stays unmet and `advance` says so."""
+        step = stage.step(key)
+        if step is None or step.cab:
+            return
         candidates = [
-            u
-            for u in self.world.people.holders(role, plan.app.code)
-            if u.pk != plan.requester.pk and u.pk not in self.approved
+            u for u in policy.eligible_users(self.release, step) if u.pk not in self.approved
         ]
         if not candidates:
             return
         approver = self.rng.choice(candidates)
-        comment = self.rng.choice(texts.APPROVAL_COMMENTS[plan.spec.chinese])
-        releases.approve(approver, self.release, role=role, comment=comment)
+        comment = self.rng.choice(texts.APPROVAL_COMMENTS[self.plan.spec.chinese])
+        decisions.approve(
+            approver, self.release, step=key, comment=comment, checks=list(step.checks)
+        )
         self.approved.add(approver.pk)
 
     def work(self, stage: Stage, *, partial: bool = False) -> Iterator[datetime]:

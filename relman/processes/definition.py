@@ -57,12 +57,78 @@ class Condition:
         )
 
 
-@dataclass(frozen=True)
-class ApprovalRule:
-    """`count` approvals by holders of `role` are needed to leave the stage."""
+ALL = "all"
+REQUESTER = "requester"
 
+
+@dataclass(frozen=True)
+class ApprovalStep:
+    """One step of a stage's approval policy: who decides, how many, on what evidence.
+
+    Steps run in sequence by `group` (a countersign chain); steps sharing a group run in
+    parallel. `count` None means every eligible holder of the role ("all"). `department`
+    is "" (any), "requester" (the requester's own department) or a department's name.
+    """
+
+    key: str
     role: str
-    count: int = 1
+    count: int | None = 1
+    group: int = 0
+    department: str = ""
+    when: Condition | None = None
+    optional: bool = False
+    checks: tuple[str, ...] = ()
+    deliverables: tuple[str, ...] = ()
+    reject_to: str | None = None
+    expires_after: int | None = None  # hours
+    remind_before: int | None = None  # hours before expiry
+    escalate_to: str | None = None
+    cab: bool = False
+
+    def applies_to(self, kind: str, method: str, release_class: str) -> bool:
+        return self.when is None or self.when.matches(kind, method, release_class)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], group: int) -> ApprovalStep:
+        count = data.get("count", 1)
+        if count == "any":
+            count = 1
+        expiry = data.get("expires") or {}
+        return cls(
+            key=data.get("key") or data["role"],
+            role=data["role"],
+            count=None if count == ALL else int(count),
+            group=group,
+            department=data.get("department", ""),
+            when=Condition.from_dict(data.get("when")),
+            optional=bool(data.get("optional", False)),
+            checks=tuple(data.get("checks", ())),
+            deliverables=tuple(data.get("deliverables", ())),
+            reject_to=data.get("reject_to"),
+            expires_after=expiry.get("after_hours"),
+            remind_before=expiry.get("remind_before_hours"),
+            escalate_to=expiry.get("escalate_to"),
+            cab=bool(data.get("cab", False)),
+        )
+
+
+def approval_steps(entries: Any) -> tuple[ApprovalStep, ...]:
+    """The steps of a stage's `approvals` list: each entry is a step or `{parallel: [...]}`."""
+    steps = []
+    for group, entry in enumerate(entries or ()):
+        for item in entry.get("parallel", (entry,)):
+            steps.append(ApprovalStep.from_dict(item, group))
+    return tuple(steps)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A release criterion of a readiness review, and the evidence that usually supports it."""
+
+    key: str
+    label: Label
+    deliverable: str | None = None
+    checklist: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +139,8 @@ class Stage:
     label: Label
     roles: tuple[str, ...]
     deliverables: tuple[str, ...] = ()
-    approvals: tuple[ApprovalRule, ...] = ()
+    approvals: tuple[ApprovalStep, ...] = ()
+    readiness: bool = False
     checklist: tuple[str, ...] = ()
     transitions: tuple[str, ...] | None = None
     return_to: tuple[str, ...] | None = None
@@ -84,6 +151,9 @@ class Stage:
 
     def applies_to(self, kind: str, method: str, release_class: str) -> bool:
         return self.skip_for is None or not self.skip_for.matches(kind, method, release_class)
+
+    def step(self, key: str) -> ApprovalStep | None:
+        return next((s for s in self.approvals if s.key == key), None)
 
 
 @dataclass(frozen=True)
@@ -111,6 +181,7 @@ class Process:
     checklist: Mapping[str, Label] = field(default_factory=dict)
     description: Label | None = None
     emergency_approval_role: str | None = None
+    readiness_criteria: tuple[Criterion, ...] = ()
 
     def variant(self, key: str) -> Variant | None:
         return next((v for v in self.variants if v.key == key), None)
@@ -131,9 +202,8 @@ class Process:
                 label=s["label"],
                 roles=tuple(s.get("roles", ())),
                 deliverables=tuple(gates.get("deliverables", ())),
-                approvals=tuple(
-                    ApprovalRule(a["role"], a.get("count", 1)) for a in gates.get("approvals", ())
-                ),
+                approvals=approval_steps(gates.get("approvals")),
+                readiness=bool(gates.get("readiness", False)),
                 checklist=tuple(gates.get("checklist", ())),
                 transitions=tuple(s["transitions"]) if "transitions" in s else None,
                 return_to=tuple(s["return_to"]) if "return_to" in s else None,
@@ -151,6 +221,10 @@ class Process:
             roles=dict(data.get("roles") or {}),
             deliverables=dict(data.get("deliverables") or {}),
             checklist=dict(data.get("checklist") or {}),
+            readiness_criteria=tuple(
+                Criterion(key, c["label"], c.get("deliverable"), c.get("checklist"))
+                for key, c in (data.get("readiness_criteria") or {}).items()
+            ),
             variants=tuple(
                 Variant(
                     key=v["key"],

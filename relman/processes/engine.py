@@ -19,6 +19,7 @@ from relman.processes.definition import (
     CLOSE,
     RETURN,
     ROLLBACK,
+    ApprovalStep,
     Stage,
     Variant,
 )
@@ -36,17 +37,19 @@ class Snapshot:
     stage: str
     is_open: bool = True
     deliverables: frozenset[str] = frozenset()
-    approvals: Mapping[str, int] = field(default_factory=dict)
+    approvals: Mapping[str, int] = field(default_factory=dict)  # live approvals by step key
+    eligible: Mapping[str, int] = field(default_factory=dict)  # "all" steps: how many may approve
     checklist: frozenset[str] = frozenset()
     scheduled: bool = False
     frozen: bool = False
+    ready: bool = False  # the stage's readiness review decided "go"
 
 
 @dataclass(frozen=True)
 class Unmet:
     """One part of a gate that is not met."""
 
-    kind: str  # "deliverable" | "approval" | "checklist" | "schedule"
+    kind: str  # "deliverable" | "approval" | "checklist" | "schedule" | "readiness"
     key: str
     needed: int = 1
     have: int = 0
@@ -77,16 +80,47 @@ def active_stages(variant: Variant, snap: Snapshot) -> list[Stage]:
     return [s for s in variant.stages if s.applies_to(snap.kind, snap.method, snap.release_class)]
 
 
+def steps_of(stage: Stage, snap: Snapshot) -> list[ApprovalStep]:
+    """The approval steps of the stage that apply to this release, in policy order."""
+    return [s for s in stage.approvals if s.applies_to(snap.kind, snap.method, snap.release_class)]
+
+
+def needed(step: ApprovalStep, snap: Snapshot) -> int:
+    """How many approvals the step needs: its count, or every eligible approver for "all"."""
+    return step.count if step.count is not None else max(1, snap.eligible.get(step.key, 0))
+
+
+def step_done(step: ApprovalStep, snap: Snapshot) -> bool:
+    return snap.approvals.get(step.key, 0) >= needed(step, snap)
+
+
+def open_steps(stage: Stage, snap: Snapshot) -> list[ApprovalStep]:
+    """The steps waiting for a decision now: not done, and every required step of the
+    earlier groups of the chain done. Optional steps never hold up the chain."""
+    steps = steps_of(stage, snap)
+    blocked = {
+        s.group for s in steps if not s.optional and not step_done(s, snap)
+    }  # groups with required work left
+    first_blocked = min(blocked, default=None)
+    return [
+        s
+        for s in steps
+        if not step_done(s, snap) and (first_blocked is None or s.group <= first_blocked)
+    ]
+
+
 def unmet_gate(stage: Stage, snap: Snapshot) -> list[Unmet]:
     """Everything the stage's exit gate still needs."""
     unmet = [Unmet("deliverable", d) for d in stage.deliverables if d not in snap.deliverables]
-    for rule in stage.approvals:
-        have = snap.approvals.get(rule.role, 0)
-        if have < rule.count:
-            unmet.append(Unmet("approval", rule.role, rule.count, have))
+    for step in steps_of(stage, snap):
+        have, need = snap.approvals.get(step.key, 0), needed(step, snap)
+        if not step.optional and have < need:
+            unmet.append(Unmet("approval", step.key, need, have))
     unmet += [Unmet("checklist", c) for c in stage.checklist if c not in snap.checklist]
     if stage.scheduled and not snap.scheduled:
         unmet.append(Unmet("schedule", "window"))
+    if stage.readiness and not snap.ready:
+        unmet.append(Unmet("readiness", "review"))
     return unmet
 
 

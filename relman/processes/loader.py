@@ -165,6 +165,15 @@ def _semantic_problems(data: dict[str, Any], lines: _Lines, known_roles: set[str
     deliverables = set(data.get("deliverables") or {})
     checklist = set(data.get("checklist") or {})
     seen_variants: set[str] = set()
+    for key, criterion in (data.get("readiness_criteria") or {}).items():
+        for kind, known in (("deliverable", deliverables), ("checklist", checklist)):
+            if kind in criterion and criterion[kind] not in known:
+                found.append(
+                    lines.problem(
+                        ("readiness_criteria", key, kind),
+                        _("undefined %(kind)s '%(key)s'") % {"kind": kind, "key": criterion[kind]},
+                    )
+                )
     emergency = (data.get("emergency_approval") or {}).get("role")
     if emergency and emergency not in roles:
         found.append(
@@ -206,14 +215,22 @@ def _semantic_problems(data: dict[str, Any], lines: _Lines, known_roles: set[str
                             _("undefined checklist item '%s' (add it under 'checklist')") % key,
                         )
                     )
-            for a_index, rule in enumerate(gates.get("approvals", [])):
-                if rule["role"] not in roles:
-                    found.append(
-                        lines.problem(
-                            (*spath, "gates", "approvals", a_index, "role"),
-                            _("unknown role '%s'") % rule["role"],
-                        )
+            found += _step_problems(
+                gates.get("approvals") or [],
+                (*spath, "gates", "approvals"),
+                lines,
+                roles=roles,
+                deliverables=deliverables,
+                checklist=checklist,
+                earlier=keys[:s_index],
+            )
+            if gates.get("readiness") and not data.get("readiness_criteria"):
+                found.append(
+                    lines.problem(
+                        (*spath, "gates", "readiness"),
+                        _("a readiness review needs 'readiness_criteria' at the top of the file"),
                     )
+                )
             earlier = keys[:s_index]
             for t_index, target in enumerate(stage.get("return_to", [])):
                 if target not in earlier:
@@ -240,6 +257,74 @@ def _semantic_problems(data: dict[str, Any], lines: _Lines, known_roles: set[str
         found += _reachability_problems(variant, vpath, lines)
         found += _dead_end_problems(variant, vpath, lines)
     found += _shadowed_variant_problems(data, lines)
+    return found
+
+
+def _step_problems(
+    entries: list[Any],
+    path: tuple,
+    lines: _Lines,
+    *,
+    roles: set[str],
+    deliverables: set[str],
+    checklist: set[str],
+    earlier: list[str],
+) -> list[Problem]:
+    """References of an approval policy: roles, checks, deliverables, reject targets."""
+    found: list[Problem] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        group = entry.get("parallel", [entry])
+        for p_index, step in enumerate(group):
+            spath = (*path, index, "parallel", p_index) if "parallel" in entry else (*path, index)
+            key = step.get("key") or step["role"]
+            if key in seen:
+                found.append(
+                    lines.problem(
+                        (*spath, "key"),
+                        _("two steps of this stage are called '%s'; give one a 'key'") % key,
+                    )
+                )
+            seen.add(key)
+            for field_path, role in ((("role",), step["role"]),) + (
+                ((("expires", "escalate_to"), step["expires"]["escalate_to"]),)
+                if "expires" in step
+                else ()
+            ):
+                if role not in roles:
+                    found.append(
+                        lines.problem((*spath, *field_path), _("unknown role '%s'") % role)
+                    )
+            for name, known, hint in (
+                (
+                    "checks",
+                    checklist,
+                    _("undefined checklist item '%s' (add it under 'checklist')"),
+                ),
+                (
+                    "deliverables",
+                    deliverables,
+                    _("undefined deliverable '%s' (add it under 'deliverables')"),
+                ),
+            ):
+                for i, item in enumerate(step.get(name, [])):
+                    if item not in known:
+                        found.append(lines.problem((*spath, name, i), hint % item))
+            if "reject_to" in step and step["reject_to"] not in earlier:
+                found.append(
+                    lines.problem(
+                        (*spath, "reject_to"),
+                        _("'%s' is not an earlier stage of this flow") % step["reject_to"],
+                    )
+                )
+            expires = step.get("expires") or {}
+            if expires.get("remind_before_hours", 0) >= expires.get("after_hours", 1):
+                found.append(
+                    lines.problem(
+                        (*spath, "expires", "remind_before_hours"),
+                        _("the reminder must come before the step expires"),
+                    )
+                )
     return found
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from relman.accounts.choices import BuiltinRole
-from relman.processes.definition import Process, Variant, pick
+from relman.processes.definition import REQUESTER, ApprovalStep, Process, Variant, pick
 from relman.processes.engine import Refusal, Unmet
 
 
@@ -38,10 +38,24 @@ def describe_unmet(process: Process, variant: Variant, stage: str, unmet: Unmet)
         return (
             _("Stage '%(stage)s' needs the release scheduled in an open release window.") % params
         )
-    params.update(role=role_label(process, unmet.key), needed=unmet.needed, have=unmet.have)
+    if unmet.kind == "readiness":
+        return _("Stage '%(stage)s' needs a readiness review decided 'go'.") % params
+    step = variant.stage(stage).step(unmet.key) if variant.stage(stage) else None
+    params.update(role=step_label(process, step) if step else unmet.key)
+    params.update(needed=unmet.needed, have=unmet.have)
     return (
         _("Stage '%(stage)s' needs %(needed)d approval(s) by '%(role)s' (has %(have)d).") % params
     )
+
+
+def step_label(process: Process, step: ApprovalStep) -> str:
+    """Who decides a step, in words: the role, narrowed to a department where the policy says."""
+    role = role_label(process, step.role)
+    if step.department == REQUESTER:
+        return _("%(role)s of the requester's department") % {"role": role}
+    if step.department:
+        return _("%(role)s of %(department)s") % {"role": role, "department": step.department}
+    return role
 
 
 def describe(process: Process, variant: Variant, refusal: Refusal) -> list[str]:

@@ -92,22 +92,3 @@ def can_comment(user: Any, release: Release) -> bool:
     """Anyone who may see a release, except read-only auditors, may comment on it."""
     roles = release_roles(user, release)
     return bool(roles - {BuiltinRole.AUDITOR})
-
-
-def approval_refusal(
-    user: Any, release: Release, role: str, stage_roles_needed: set[str]
-) -> str | None:
-    """Why the user may not approve the release's current stage as `role`; None when they may.
-
-    A user may approve when: the stage's gate asks for an approval by that role, they hold the
-    role for the release's application, and they did not request the release.
-    """
-    if release.status != "in_progress":
-        return _("Release %s is closed.") % release.number
-    if role not in stage_roles_needed:
-        return _("The current stage needs no approval by the role '%s'.") % role
-    if release.requester_id == user.pk:
-        return _("You requested release %s, so you may not approve it.") % release.number
-    if role not in permissions.roles_of(user, release.application_id):
-        return _("You do not hold the role '%s' for this application.") % role
-    return None

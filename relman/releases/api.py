@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
+from relman.approvals.services import decisions
 from relman.audit.exports import to_csv, to_json
 from relman.core.api import ERRORS, WRITE_ERRORS
 from relman.core.errors import NotFound
@@ -69,7 +70,13 @@ def detail(user: Any, release: Release) -> dict[str, Any]:
             }
             for a in state.actions
         ],
-        "approvable_roles": [code for code, _label in state.approvable_roles],
+        "decidable_steps": [
+            {
+                "step": d.step.key,
+                "on_behalf_of": d.principal.username if d.principal.pk != user.pk else None,
+            }
+            for d in state.decidable
+        ],
     }
 
 
@@ -141,19 +148,27 @@ def act(request: HttpRequest, ref: str, action: Action, payload: ActionIn) -> di
 
 @router.get("/{ref}/approvals", response={200: list[ApprovalOut], **ERRORS})
 def list_approvals(request: HttpRequest, ref: str) -> Any:
+    """Every decision on the release, voided ones included (with why)."""
     release = access.get_visible(request.user, ref)
-    return Approval.objects.filter(release=release).select_related("approver")
+    return Approval.objects.filter(release=release).select_related("approver", "on_behalf_of")
 
 
 @router.post(
     "/{ref}/approvals",
     response={201: ApprovalOut, **WRITE_ERRORS},
-    summary="Approve the current stage",
+    summary="Approve a step of the current stage",
 )
 def approve(request: HttpRequest, ref: str, payload: ApprovalIn) -> Status:
-    return Status(
-        201, services.approve(request.user, ref, role=payload.role, comment=payload.comment)
-    )
+    return Status(201, decisions.approve(request.user, ref, **payload.dict()))
+
+
+@router.post(
+    "/{ref}/rejections",
+    response={201: ApprovalOut, **WRITE_ERRORS},
+    summary="Reject a step of the current stage (the release goes back)",
+)
+def reject(request: HttpRequest, ref: str, payload: ApprovalIn) -> Status:
+    return Status(201, decisions.reject(request.user, ref, **payload.dict()))
 
 
 @router.get("/{ref}/checklist", response={200: list[ChecklistOut], **ERRORS})

@@ -155,17 +155,38 @@ class DeliverableVersion(models.Model):
 
 
 class Approval(models.Model):
-    """A simple approval of a release's stage by a holder of a role. Voided when it returns."""
+    """A decision on one step of a stage's approval policy: approved or rejected.
+
+    A delegate decides on behalf of the person away (`on_behalf_of`). `basis` keeps the
+    deliverable versions the decision saw; a new version voids it (`voided`, `void_reason`),
+    as does the release returning before the stage.
+    """
+
+    APPROVED, REJECTED = "approved", "rejected"
+    DECISIONS = [(APPROVED, _("approved")), (REJECTED, _("rejected"))]
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="approvals")
     stage = models.CharField(_("stage"), max_length=64)
+    step = models.CharField(_("step"), max_length=64, default="")
+    decision = models.CharField(_("decision"), max_length=10, choices=DECISIONS, default=APPROVED)
     role = models.ForeignKey("accounts.Role", on_delete=models.PROTECT, related_name="+")
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("on behalf of"),
+    )
     comment = models.TextField(_("comment"), blank=True)
-    created = models.DateTimeField(_("approved"), auto_now_add=True)
+    checks = models.JSONField(_("items checked"), default=list, blank=True)
+    basis = models.JSONField(_("deliverable versions seen"), default=dict, blank=True)
+    created = models.DateTimeField(_("decided"), auto_now_add=True)
     voided = models.DateTimeField(_("voided"), null=True, blank=True)
+    void_reason = models.CharField(_("why voided"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["created"]
@@ -180,7 +201,7 @@ class Approval(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.stage}: {self.role_id} by {self.approver_id}"
+        return f"{self.stage}/{self.step}: {self.decision} by {self.approver_id}"
 
 
 class ChecklistTick(models.Model):

@@ -111,13 +111,27 @@ class StageOut(Schema):
     state: str
 
 
+class GateEvidenceOut(Schema):
+    key: str
+    label: str
+
+
 class GateItemOut(Schema):
+    """One item of the current stage's gate. Approval steps also say whether they are open
+    (earlier steps of the chain decided), optional, decided at a CAB meeting, and which
+    checks and deliverables they need."""
+
     kind: str
     key: str
     label: str
     met: bool
     needed: int | None = None
     have: int | None = None
+    open: bool | None = None
+    optional: bool | None = None
+    cab: bool | None = None
+    checks: list[GateEvidenceOut] = []
+    deliverables: list[GateEvidenceOut] = []
 
 
 class ActionOut(Schema):
@@ -126,6 +140,11 @@ class ActionOut(Schema):
     allowed: bool
     reasons: list[str]
     targets: list[str] = []
+
+
+class DecidableStepOut(Schema):
+    step: str
+    on_behalf_of: str | None
 
 
 class ReleaseDetail(ReleaseFields):
@@ -148,22 +167,37 @@ class ReleaseDetail(ReleaseFields):
     gate: list[GateItemOut]
     unmet: list[str]
     actions: list[ActionOut]
-    approvable_roles: list[str]
+    decidable_steps: list[DecidableStepOut] = Field(
+        [],
+        description="The approval steps the caller may decide now (for themselves or by delegation).",
+    )
 
 
 class ApprovalIn(Input):
-    role: str
-    comment: str = Field("", max_length=2000)
+    """A decision on an approval step of the current stage."""
+
+    step: str = Field(
+        "", description="The step to decide; may be left out when one is open to you."
+    )
+    comment: str = Field("", max_length=5000, description="Required to reject.")
+    checks: list[str] = Field([], description="The step's items you confirm (all, to approve).")
+    on_behalf_of: str = Field("", description="The user you stand in for by a delegation.")
 
 
 class ApprovalOut(Schema):
     id: int
     stage: str
+    step: str
+    decision: str
     role: str
     approver: str
+    on_behalf_of: str | None
     comment: str
+    checks: list[str]
+    basis: dict[str, int]
     created: datetime
     voided: datetime | None
+    void_reason: str
 
     @staticmethod
     def resolve_role(obj: Any) -> str:
@@ -172,6 +206,10 @@ class ApprovalOut(Schema):
     @staticmethod
     def resolve_approver(obj: Any) -> str:
         return obj.approver.username
+
+    @staticmethod
+    def resolve_on_behalf_of(obj: Any) -> str | None:
+        return obj.on_behalf_of.username if obj.on_behalf_of_id else None
 
 
 class ChecklistIn(Input):

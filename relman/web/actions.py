@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from relman.approvals.services import decisions
 from relman.core.errors import Conflict, DomainError, GateNotMet
 from relman.processes.definition import pick
 from relman.releases import services
@@ -118,21 +119,27 @@ def release_tick(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def release_approve(request: HttpRequest, number: str) -> HttpResponse:
-    """Approve the current stage in one role."""
+    """Approve or reject a step of the current stage (for oneself or as a delegate)."""
     release = get_release(request.user, number)
     form = ApprovalForm(request.POST)
     if not form.is_valid():
         flash_form_errors(request, form)
         return back_to(release, "gate")
+    data = form.cleaned_data
 
     def call() -> str:
-        services.approve(
+        decide = decisions.approve if data["decision"] == "approve" else decisions.reject
+        decide(
             request.user,
             release.pk,
-            role=form.cleaned_data["role"],
-            comment=form.cleaned_data["comment"],
+            step=data["step"],
+            comment=data["comment"],
+            checks=data["checks"],
+            on_behalf_of=data["on_behalf_of"],
         )
-        return _("Your approval is recorded.")
+        if data["decision"] == "approve":
+            return _("Your approval is recorded.")
+        return _("Your rejection is recorded; the release went back.")
 
     run_service(request, call)
     return back_to(release, "gate")

@@ -113,10 +113,21 @@ class ChecklistForm(forms.Form):
 
 
 class ApprovalForm(forms.Form):
-    """An approval of the current stage in one role."""
+    """A decision on an approval step of the current stage."""
 
-    role = forms.SlugField(max_length=64)
-    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))]
+    )
+    step = forms.SlugField(label=_("Step"), max_length=64)
+    checks = forms.MultipleChoiceField(label=_("Items checked"), required=False)
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=5000)
+    on_behalf_of = forms.CharField(label=_("On behalf of"), required=False, max_length=150)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The step's items are checked by the service, which names any that are wrong.
+        given = self.data.getlist("checks") if hasattr(self.data, "getlist") else []
+        self.fields["checks"].choices = [(c, c) for c in given]
 
 
 class DeliverableForm(forms.Form):

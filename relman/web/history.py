@@ -26,6 +26,13 @@ AUDIT_ACTIONS = {
     "release.cancel": _("Cancelled"),
     "release.close": _("Closed"),
     "release.approved": _("Approved"),
+    "approval.approved": _("Approved"),
+    "approval.rejected": _("Rejected"),
+    "approval.voided": _("Approval voided"),
+    "approval.escalated": _("Approval escalated"),
+    "release.rejected": _("Sent back after a rejection"),
+    "readiness.go": _("Readiness: go"),
+    "readiness.no_go": _("Readiness: no-go"),
     "deliverable.added": _("Deliverable added"),
     "checklist.done": _("Checklist item done"),
     "comment.added": _("Comment added"),
@@ -53,9 +60,15 @@ AUDIT_FIELDS = {
     "end": _("end"),
     "outside_window_reason": _("why outside a window"),
     "freeze_name": _("freeze"),
+    "step": _("approval step"),
+    "decision": _("decision"),
+    "on_behalf_of": _("on behalf of"),
+    "checks": _("items checked"),
+    "basis": _("deliverable versions seen"),
+    "criteria": _("release criteria"),
 }
 # Ids shown beside their names (window_name, freeze_name): left out of the history.
-HIDDEN = {"window", "freeze", "approved_by"}
+HIDDEN = {"window", "freeze", "approved_by", "review", "cab_meeting"}
 # Values that are times, stored in UTC ISO form: shown in local time.
 TIMES = {
     "planned_start",

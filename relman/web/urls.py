@@ -3,7 +3,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from relman.web import actions, views
+from relman.web import actions, approvals, readiness, views
+from relman.web import cab as cab_pages
 from relman.web.calendar import views as calendar
 
 app_name = "web"
@@ -29,6 +30,16 @@ urlpatterns = [
         name="release-deliverable",
     ),
     path("releases/<str:number>/comments/", actions.release_comment, name="release-comment"),
+    path("releases/<str:number>/readiness/", readiness.readiness_page, name="release-readiness"),
+    path("approvals/", approvals.inbox_page, name="approvals"),
+    path("approvals/delegations/", approvals.delegations_page, name="delegations"),
+    path(
+        "approvals/delegations/<int:delegation_id>/revoke/",
+        approvals.revoke_delegation,
+        name="delegation-revoke",
+    ),
+    path("approvals/<str:number>/approve/", approvals.approve_step, name="approvals-approve"),
+    path("approvals/<str:number>/reject/", approvals.reject_step, name="approvals-reject"),
     path("calendar/", calendar.calendar_page, name="calendar"),
     path(
         "calendar/releases/<str:number>/schedule/",
@@ -40,4 +51,12 @@ urlpatterns = [
         calendar.unschedule_release,
         name="calendar-unschedule",
     ),
+    path("cab/", cab_pages.cab_list, name="cab-list"),
+    path("cab/<int:meeting_id>/", cab_pages.cab_detail, name="cab-detail"),
+    path("cab/<int:meeting_id>/attendance/", cab_pages.cab_attendance, name="cab-attendance"),
+    path("cab/<int:meeting_id>/agenda/", cab_pages.cab_agenda, name="cab-agenda"),
+    path("cab/<int:meeting_id>/decide/", cab_pages.cab_decide, name="cab-decide"),
+    path("cab/<int:meeting_id>/close/", cab_pages.cab_close, name="cab-close"),
+    path("cab/<int:meeting_id>/cancel/", cab_pages.cab_cancel, name="cab-cancel"),
+    path("cab/<int:meeting_id>/minutes.pdf", cab_pages.cab_minutes_pdf, name="cab-minutes"),
 ]

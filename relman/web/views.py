@@ -241,7 +241,7 @@ def release_detail(request: HttpRequest, number: str) -> HttpResponse:
     process = state.process
     approvals = Approval.objects.filter(
         release=release, stage=release.stage, voided__isnull=True
-    ).select_related("approver")
+    ).select_related("approver", "on_behalf_of")
     ticks = {
         tick.item: tick
         for tick in ChecklistTick.objects.filter(
@@ -250,12 +250,14 @@ def release_detail(request: HttpRequest, number: str) -> HttpResponse:
     }
     approvers: dict[str, list[Any]] = {}
     for approval in approvals:
-        approvers.setdefault(approval.role_id, []).append(approval)
+        approvers.setdefault(approval.step, []).append(approval)
+    decidable = {d.step.key: d for d in state.decidable}
     gate = [
         {
             **item,
             "tick": ticks.get(item["key"]) if item["kind"] == "checklist" else None,
             "approvals": approvers.get(item["key"], []) if item["kind"] == "approval" else [],
+            "decidable": decidable.get(item["key"]) if item["kind"] == "approval" else None,
         }
         for item in state.gate
     ]
@@ -288,6 +290,9 @@ def release_detail(request: HttpRequest, number: str) -> HttpResponse:
         "comments": release.comments.select_related("author"),
         "comment_form": CommentForm(),
         "events": history(release, process, {s.key: s.label for s in state.stages}, language),
+        "voided_approvals": Approval.objects.filter(release=release, stage=release.stage)
+        .exclude(void_reason="")
+        .select_related("approver"),
     }
     return render(request, "web/release_detail.html", context)
 

@@ -135,9 +135,12 @@ class World:
 
     @cached_property
     def in_review(self):
-        """A crm release in tfdl's plan_review, which needs a release owner's approval."""
+        """A crm release in tfdl's plan_review, its department heads' step decided, so that
+        it waits for the release owner's approval."""
         release = factories.release(self.users["requester"], self.app, title="Reviewed")
-        return factories.walk_to(self.users["crew"], release, "plan_review")
+        release = factories.walk_to(self.users["crew"], release, "plan_review")
+        factories.meet(self.users["crew"], release, "approval", "department_approver")
+        return release
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from relman.accounts.api import router as accounts_router
+from relman.approvals.api_readiness import router as readiness_router
 from relman.audit.api import router as audit_router
 from relman.cmdb.api import router as cmdb_router
 from relman.processes.api import router as processes_router
@@ -16,6 +17,7 @@ from tests.api.test_audit import TestAuditEndpoints
 from tests.api.test_cmdb import TestReferenceDataEndpoints
 from tests.api.test_processes import TestProcessEndpoints
 from tests.api.test_releases import TestReleaseEndpoints
+from tests.approvals.test_readiness_api import TestReadinessMatrix
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +27,16 @@ MATRICES = (
     TestAuditEndpoints,
     TestAccountEndpoints,
     TestReferenceDataEndpoints,
+    TestReadinessMatrix,
 )
-ROUTERS = (releases_router, processes_router, audit_router, accounts_router, cmdb_router)
+ROUTERS = (
+    releases_router,
+    processes_router,
+    audit_router,
+    accounts_router,
+    cmdb_router,
+    readiness_router,
+)
 
 
 def operations_of_the_routers() -> set[str]:

@@ -78,6 +78,12 @@ def approved(response, world: World) -> None:
     assert response.json()["approver"] == "olive"
 
 
+def rejected(response, world: World) -> None:
+    assert (response.json()["decision"], response.json()["approver"]) == ("rejected", "olive")
+    world.in_review.refresh_from_db()
+    assert world.in_review.stage != "plan_review"  # sent back
+
+
 def ticked(response, world: World) -> None:
     assert response.json()["item"] == "opinions_collected"
 
@@ -159,8 +165,19 @@ class TestReleaseEndpoints(PermissionMatrix):
             status=201,
             refused=(*WRITERS, ("requester", 403)),
             params=review_ref,
-            body=lambda w: {"role": "release_owner", "comment": "Fine by me"},
+            body=lambda w: {"step": "release_owner", "comment": "Fine by me"},
             check=approved,
+        ),
+        Endpoint(
+            "reject",
+            "POST",
+            f"{ONE}/rejections",
+            "owner",
+            status=201,
+            refused=(*WRITERS, ("requester", 403)),
+            params=review_ref,
+            body=lambda w: {"step": "release_owner", "comment": "The plan misses the DB"},
+            check=rejected,
         ),
         Endpoint("checklist", "GET", f"{ONE}/checklist", "requester", refused=READERS, params=ref),
         Endpoint(
@@ -378,15 +395,15 @@ def test_the_requester_approving_is_a_403_saying_why(world):
         "POST",
         f"{ONE}/approvals",
         params=review_ref(world),
-        body={"role": "release_owner"},
+        body={"step": "release_owner"},
     )
     assert response.status_code == 403
-    assert "You requested release" in response.json()["detail"]
+    assert "requested release" in response.json()["detail"]
 
 
 def test_a_second_approval_by_the_same_person_is_a_409(world):
     client = world.client("owner")
-    body = {"role": "release_owner"}
+    body = {"step": "release_owner"}
     assert (
         call(client, "POST", f"{ONE}/approvals", params=review_ref(world), body=body).status_code
         == 201

@@ -20,6 +20,7 @@ from django.test import Client
 from typer.testing import CliRunner
 
 import relman.calendar
+from relman.approvals.services import decisions
 from relman.audit.models import AuditEvent
 from relman.calendar.models import FeedToken
 from relman.calendar.services import freezes, plan, scheduling, windows
@@ -507,9 +508,7 @@ def test_a_personal_feed_shows_releases_the_user_may_approve_now(release, app, c
     assert f"release-{release.number}@relman" in approver_feed.uids
     assert f"release-{release.number}@relman" not in bystander_feed.uids
 
-    from relman.releases import services as releases
-
-    releases.approve(approver, release, role="department_approver")
+    decisions.approve(approver, release, step="department_approver")
     after = get_feed(Client(), feed_path(approver_secret))
     assert f"release-{release.number}@relman" not in after.uids
 

@@ -27,7 +27,7 @@ from relman.processes.definition import (
     RETURN,
     ROLLBACK,
     TRANSITIONS,
-    ApprovalRule,
+    ApprovalStep,
     Condition,
     Stage,
     Variant,
@@ -39,7 +39,9 @@ from relman.processes.engine import (
     SUCCEEDED,
     Snapshot,
     Unmet,
+    open_steps,
     refusals,
+    unmet_gate,
 )
 
 WORKER = {"worker"}
@@ -60,7 +62,7 @@ FLOW = Variant(
         stage("plan", deliverables=("plan",), checklist=("scoped",)),
         stage(
             "build",
-            approvals=(ApprovalRule("cab", 2),),
+            approvals=(ApprovalStep("cab", "cab", 2),),
             skip_for=Condition(kind=("documents",)),
         ),
         stage("test", checklist=("tested",)),
@@ -357,7 +359,15 @@ def processes(draw) -> Variant:
                 roles=draw(subset(ROLES, min_size=1)),
                 deliverables=draw(subset(DELIVERABLES)),
                 approvals=tuple(
-                    ApprovalRule(role, draw(st.integers(1, 3))) for role in draw(subset(ROLES))
+                    ApprovalStep(
+                        role,
+                        role,
+                        draw(st.none() | st.integers(1, 3)),
+                        group=draw(st.integers(0, 2)),
+                        optional=draw(st.booleans()),
+                        when=draw(st.none() | st.builds(Condition, method=subset(METHODS, 1))),
+                    )
+                    for role in draw(subset(ROLES))
                 ),
                 checklist=draw(subset(CHECKLIST)),
                 transitions=transitions,
@@ -451,3 +461,72 @@ def test_no_sequence_of_actions_passes_an_unmet_gate_or_leaves_the_flow(
             if moved.outcome == SUCCEEDED:
                 assert here == active[-1]
         here, is_open = moved.stage, moved.is_open
+
+
+# ---------------------------------------------------------------- approval policies
+
+
+def policy_stage(*steps: ApprovalStep, readiness: bool = False) -> Stage:
+    return stage("approve", approvals=steps, readiness=readiness)
+
+
+def snap_with(approvals=None, eligible=None, method="planned", ready=False) -> Snapshot:
+    return Snapshot(
+        kind="upgrade",
+        method=method,
+        release_class="standard",
+        stage="approve",
+        approvals=approvals or {},
+        eligible=eligible or {},
+        ready=ready,
+    )
+
+
+CHAIN = policy_stage(
+    ApprovalStep("dept", "project_manager", 1, group=0),
+    ApprovalStep("service", "customer_service_director", 1, group=1),
+    ApprovalStep("ops", "operations", 1, group=1),
+    ApprovalStep("manual", "operations", 1, group=1, optional=True),
+    ApprovalStep("pmo", "pmo", 2, group=2),
+    ApprovalStep("head", "department_approver", 1, group=3, when=Condition(method=("emergency",))),
+)
+
+
+def keys(steps) -> list[str]:
+    return [s.key for s in steps]
+
+
+def test_a_chain_opens_one_group_at_a_time():
+    assert keys(open_steps(CHAIN, snap_with())) == ["dept"]
+    after_dept = snap_with({"dept": 1})
+    assert keys(open_steps(CHAIN, after_dept)) == ["service", "ops", "manual"]
+    side_by_side = snap_with({"dept": 1, "service": 1, "ops": 1})
+    # The optional step never holds up the chain; it stays open to decide.
+    assert keys(open_steps(CHAIN, side_by_side)) == ["manual", "pmo"]
+    assert [u.key for u in unmet_gate(CHAIN, side_by_side)] == ["pmo"]
+    assert unmet_gate(CHAIN, snap_with({"dept": 1, "service": 1, "ops": 1, "pmo": 2})) == []
+
+
+def test_a_conditional_step_applies_only_to_matching_releases():
+    done = {"dept": 1, "service": 1, "ops": 1, "pmo": 2}
+    assert unmet_gate(CHAIN, snap_with(done, method="planned")) == []
+    emergency = snap_with(done, method="emergency")
+    assert [u.key for u in unmet_gate(CHAIN, emergency)] == ["head"]
+    assert keys(open_steps(CHAIN, emergency)) == ["manual", "head"]
+
+
+def test_n_of_m_and_all():
+    stage_ = policy_stage(
+        ApprovalStep("two", "cab", 2), ApprovalStep("every", "department_approver", None)
+    )
+    unmet = unmet_gate(stage_, snap_with({"two": 1, "every": 2}, eligible={"every": 3}))
+    assert [(u.key, u.needed, u.have) for u in unmet] == [("two", 2, 1), ("every", 3, 2)]
+    assert unmet_gate(stage_, snap_with({"two": 2, "every": 3}, eligible={"every": 3})) == []
+    # With nobody eligible, "all" still needs one approval: it never passes unapproved.
+    assert [u.key for u in unmet_gate(stage_, snap_with({"two": 2}, eligible={}))] == ["every"]
+
+
+def test_a_readiness_review_must_say_go():
+    stage_ = policy_stage(readiness=True)
+    assert unmet_gate(stage_, snap_with()) == [Unmet("readiness", "review")]
+    assert unmet_gate(stage_, snap_with(ready=True)) == []

@@ -367,3 +367,111 @@ def test_a_last_stage_that_cannot_close_is_a_dead_end():
     problem = only(problems_of(text))
     assert problem.field == "variants.0.stages.3.transitions"
     assert "'review' is a dead end: it needs 'close'" in problem.message
+
+
+# ---------------------------------------------------------------- approval policies
+
+POLICY = """\
+          approvals:
+            - {role: cab_member, count: 1}
+"""
+
+
+def with_policy(policy: str) -> str:
+    return broken(POLICY, policy)
+
+
+def test_a_policy_with_a_chain_parallel_steps_and_conditions_loads():
+    process = services.validate(
+        with_policy(
+            """\
+          approvals:
+            - {role: wizard, checks: [tested], deliverables: [release_plan]}
+            - parallel:
+                - {role: cab_member, count: all}
+                - {key: ops, role: operations, count: any, optional: true}
+            - role: department_approver
+              department: requester
+              when: {method: [emergency]}
+              expires: {after_hours: 48, remind_before_hours: 8, escalate_to: release_manager}
+"""
+        ),
+        FILE,
+    )
+    steps = process.variant("standard").stage("plan").approvals
+    assert [(s.key, s.group, s.count, s.optional) for s in steps] == [
+        ("wizard", 0, 1, False),
+        ("cab_member", 1, None, False),
+        ("ops", 1, 1, True),
+        ("department_approver", 2, 1, False),
+    ]
+    assert steps[0].checks == ("tested",) and steps[0].deliverables == ("release_plan",)
+    head = steps[3]
+    assert (head.department, head.expires_after, head.remind_before, head.escalate_to) == (
+        "requester",
+        48,
+        8,
+        "release_manager",
+    )
+    assert head.when.method == ("emergency",)
+
+
+@pytest.mark.parametrize(
+    ("policy", "fragment", "field", "message"),
+    [
+        (
+            "          approvals:\n            - {role: nobody}\n",
+            "role: nobody",
+            "role",
+            "unknown role 'nobody'",
+        ),
+        (
+            "          approvals:\n            - {role: wizard, checks: [untested]}\n",
+            "untested",
+            "checks.0",
+            "undefined checklist item 'untested'",
+        ),
+        (
+            "          approvals:\n            - {role: wizard, deliverables: [memo]}\n",
+            "memo",
+            "deliverables.0",
+            "undefined deliverable 'memo'",
+        ),
+        (
+            "          approvals:\n            - {role: wizard, reject_to: review}\n",
+            "reject_to",
+            "reject_to",
+            "'review' is not an earlier stage",
+        ),
+        (
+            "          approvals:\n            - {role: wizard}\n            - {role: wizard}\n",
+            "- {role: wizard}",
+            "key",
+            "two steps of this stage are called 'wizard'",
+        ),
+        (
+            "          approvals:\n            - role: wizard\n"
+            "              expires: {after_hours: 4, remind_before_hours: 8, escalate_to: pmo}\n",
+            "expires",
+            "remind_before_hours",
+            "the reminder must come before the step expires",
+        ),
+    ],
+)
+def test_a_bad_policy_is_named_by_line_and_field(policy, fragment, field, message):
+    text = with_policy(policy)
+    found = problems_of(text)
+    assert any(
+        p.field.endswith(field) and message in p.message and p.line >= line_of(text, "approvals:")
+        for p in found
+    ), found
+
+
+def test_a_readiness_gate_needs_criteria():
+    text = broken(
+        "          deliverables: [release_plan]\n",
+        "          deliverables: [release_plan]\n          readiness: true\n",
+    )
+    [problem] = problems_of(text)
+    assert problem.field.endswith("gates.readiness")
+    assert "readiness_criteria" in problem.message

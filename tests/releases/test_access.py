@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from relman.accounts.services import assign_role
+from relman.approvals.services import decisions
 from relman.core.errors import Conflict, NotFound, PermissionDenied
 from relman.releases import access, services
 from relman.releases.models import Approval, Release
@@ -15,8 +16,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def in_review(release, crew):
-    """The release in tfdl's plan_review, which needs department_approver and release_owner."""
+    """The release in tfdl's plan_review: every department approver (the crew is one), then
+    the release owner."""
     return factories.walk_to(crew, release, "plan_review")
+
+
+def decidable(user, release) -> list[str]:
+    return [item.step.key for item in services.release_state(user, release).decidable]
 
 
 # ---------------------------------------------------------------- segregation of duties
@@ -25,56 +31,62 @@ def in_review(release, crew):
 def test_the_requester_may_not_approve_even_holding_the_role(in_review, requester, app):
     assign_role(None, requester, "release_owner", "crm")
     assign_role(None, requester, "department_approver")
-    for role in ("release_owner", "department_approver"):
-        with pytest.raises(PermissionDenied, match="You requested release"):
-            services.approve(requester, in_review, role=role)
-    assert services.release_state(requester, in_review).approvable_roles == []
+    for step in ("release_owner", "department_approver"):
+        with pytest.raises(PermissionDenied, match="requested release"):
+            decisions.approve(requester, in_review, step=step)
+    assert decidable(requester, in_review) == []
     assert not Approval.objects.exists()
+
+
+def test_the_release_manager_may_not_approve_either(in_review, app):
+    manager = factories.user("manny", "release_manager", "department_approver", app=app)
+    services.update_release(in_review.requester, in_review, release_manager="manny")
+    with pytest.raises(PermissionDenied, match="manages release"):
+        decisions.approve(manager, in_review, step="department_approver")
 
 
 def test_a_superuser_who_requested_the_release_may_not_approve_it(app, crew):
     boss = factories.admin("boss")
     release = factories.walk_to(crew, factories.release(boss, app), "plan_review")
-    with pytest.raises(PermissionDenied, match="You requested release"):
-        services.approve(boss, release, role="release_owner")
-    assert services.release_state(boss, release).approvable_roles == []
+    with pytest.raises(PermissionDenied, match="requested release"):
+        decisions.approve(boss, release, step="department_approver")
+    assert decidable(boss, release) == []
     # another superuser may
     other = factories.admin("other-admin")
-    assert services.approve(other, release, role="release_owner").approver == other
+    assert decisions.approve(other, release, step="department_approver").approver == other
 
 
-def test_one_person_fills_one_place_in_a_stage(in_review, app):
+def test_one_person_fills_one_place_in_a_stage(in_review, app, crew):
     both = factories.user("bo", "release_owner", "department_approver", app=app)
-    assert [r for r, _label in services.release_state(both, in_review).approvable_roles] == [
-        "department_approver",
-        "release_owner",
-    ]
-    services.approve(both, in_review, role="release_owner")
-    for role in ("release_owner", "department_approver"):
-        with pytest.raises(Conflict, match="already approved"):
-            services.approve(both, in_review, role=role)
+    assert decidable(both, in_review) == ["department_approver"]  # the owner waits for them
+    decisions.approve(both, in_review, step="department_approver")
+    decisions.approve(crew, in_review, step="department_approver")  # every head: done
+    with pytest.raises(Conflict, match="one person fills one place"):
+        decisions.approve(both, in_review, step="release_owner")
     assert Approval.objects.filter(approver=both).count() == 1
-    assert services.release_state(both, in_review).approvable_roles == []
+    assert decidable(both, in_review) == []
 
 
-def test_an_approval_counts_only_for_the_role_it_was_given_in(in_review, crew, app):
+def test_an_approval_counts_only_for_the_step_it_was_given_in(in_review, crew, app):
     both = factories.user("bo", "release_owner", "department_approver", app=app)
-    services.approve(both, in_review, role="release_owner")
-    state = services.release_state(crew, in_review)
-    gate = {(g["kind"], g["key"]): g for g in state.gate}
-    assert gate[("approval", "release_owner")]["met"] is True
-    assert gate[("approval", "department_approver")]["met"] is False
+    decisions.approve(both, in_review, step="department_approver")
+    gate = {(g["kind"], g["key"]): g for g in services.release_state(crew, in_review).gate}
+    heads = gate[("approval", "department_approver")]
+    assert (heads["have"], heads["needed"], heads["met"]) == (1, 2, False)  # bo and the crew
+    assert gate[("approval", "release_owner")]["met"] is False
 
 
 def test_a_role_held_for_another_application_does_not_let_one_approve(in_review, other_app):
     elsewhere = factories.user("eli", "release_owner", app=other_app)
     with pytest.raises(NotFound):
-        services.approve(elsewhere, in_review.number, role="release_owner")
+        decisions.approve(elsewhere, in_review.number, step="release_owner")
 
 
 def test_a_global_role_lets_one_approve_any_application(in_review):
-    everywhere = factories.user("eve", "release_owner")
-    assert services.approve(everywhere, in_review, role="release_owner").role_id == "release_owner"
+    everywhere = factories.user("eve", "department_approver")
+    assert (
+        decisions.approve(everywhere, in_review, step="department_approver").approver == everywhere
+    )
 
 
 # ---------------------------------------------------------------- per-application roles
@@ -138,7 +150,7 @@ def test_auditors_see_every_release_but_change_nothing(in_review, auditor, other
     state = services.release_state(auditor, in_review)
     assert not any(a.allowed for a in state.actions)
     assert (state.can_edit, state.can_comment, state.tickable) == (False, False, False)
-    assert state.approvable_roles == []
+    assert state.decidable == []
     refusals = [
         lambda: services.update_release(auditor, in_review, revision=None, title="x"),
         lambda: services.advance(auditor, in_review, revision=None),
@@ -147,7 +159,7 @@ def test_auditors_see_every_release_but_change_nothing(in_review, auditor, other
             auditor, in_review, key="release_plan", url="https://x.org"
         ),
         lambda: services.complete_checklist_item(auditor, in_review, item="plan_review_held"),
-        lambda: services.approve(auditor, in_review, role="release_owner"),
+        lambda: decisions.approve(auditor, in_review, step="release_owner"),
         lambda: services.add_comment(auditor, in_review, body="hm"),
     ]
     for refused in refusals:

@@ -19,13 +19,14 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone, translation
 
+from relman.approvals.services import decisions
 from relman.audit.models import AuditEvent
 from relman.audit.services import verify_chain
 from relman.core.choices import Channel
 from relman.core.context import acting_through
 from relman.core.errors import Conflict, GateNotMet, NotFound, PermissionDenied, ValidationFailed
 from relman.processes.definition import pick
-from relman.processes.messages import role_label
+from relman.processes.messages import role_label, step_label
 from relman.releases import services
 from relman.releases.models import (
     Approval,
@@ -196,7 +197,6 @@ def test_a_flow_is_chosen_by_kind_method_and_class(presets):
 
 
 def test_every_service_records_the_channel_it_was_called_through(release, requester, crew):
-    owner = factories.approvers(release.application, "release_owner")[0]
     calls = {
         "release.created": lambda: factories.release(requester, release.application),
         "release.updated": lambda: services.update_release(
@@ -219,9 +219,10 @@ def test_every_service_records_the_channel_it_was_called_through(release, reques
         event = last_event(action)
         assert (event.channel, event.request_id) == ("cli", f"cli-{action}"), action
     release = factories.walk_to(crew, release, "plan_review")
+    head = factories.approvers(release.application, "department_approver")[0]
     with acting_through(Channel.WORKER):
-        services.approve(owner, release, role="release_owner")
-    assert last_event("release.approved").channel == "worker"
+        decisions.approve(head, release, step="department_approver")
+    assert last_event("approval.approved").channel == "worker"
 
 
 # ---------------------------------------------------------------- update_release
@@ -424,6 +425,7 @@ def test_return_voids_approvals_and_ticks_from_the_target_stage_on(release, crew
     release = factories.walk_to(crew, release, "plan_review")
     factories.meet(crew, release, "approval", "department_approver")
     factories.meet(crew, release, "checklist", "plan_review_held")
+    approved = Approval.objects.filter(release=release).count()
     kept_ticks = set(
         ChecklistTick.objects.filter(release=release, stage="release_plan").values_list(
             "pk", flat=True
@@ -443,7 +445,7 @@ def test_return_voids_approvals_and_ticks_from_the_target_stage_on(release, crew
         release=release, stage__in=["backout_plan", "plan_review"], voided__isnull=True
     ).exists()
     assert not Approval.objects.filter(release=release, voided__isnull=True).exists()
-    assert Approval.objects.filter(release=release, voided__isnull=False).count() == 1
+    assert Approval.objects.filter(release=release, voided__isnull=False).count() == approved
     # the deliverables stay; the checklist of backout_plan must be ticked again
     with pytest.raises(GateNotMet) as refused:
         services.advance(crew, release, revision=returned.revision)
@@ -452,7 +454,7 @@ def test_return_voids_approvals_and_ticks_from_the_target_stage_on(release, crew
     # the approver who was voided may approve plan_review again later
     release = factories.walk_to(crew, release, "plan_review")
     factories.meet(crew, release, "approval", "department_approver")
-    assert Approval.objects.filter(release=release, voided__isnull=True).count() == 1
+    assert Approval.objects.filter(release=release, voided__isnull=True).count() == approved
 
 
 def test_rollback_without_a_target_ends_the_release_rolled_back(release, crew):
@@ -521,14 +523,12 @@ def test_a_closed_release_refuses_every_action(release, crew):
     for call in (
         lambda: services.complete_checklist_item(crew, release, item="opinions_collected"),
         lambda: services.add_deliverable(crew, release, key="release_plan", url="https://x.org"),
-        lambda: services.approve(
-            factories.approvers(release.application, "release_owner")[0],
-            release,
-            role="release_owner",
-        ),
     ):
         with pytest.raises(PermissionDenied, match="closed"):
             call()
+    owner = factories.approvers(release.application, "release_owner")[0]
+    with pytest.raises(Conflict, match="closed"):
+        decisions.approve(owner, release, step="release_owner")
 
 
 def test_close_succeeded_needs_the_last_gate(release, crew):
@@ -730,36 +730,6 @@ def test_the_checklist_is_ticked_by_the_stage_roles_only(release, requester, aud
 # ---------------------------------------------------------------- approvals
 
 
-def test_approve_records_the_approval(release, crew):
-    release = factories.walk_to(crew, release, "plan_review")
-    owner = factories.approvers(release.application, "release_owner")[0]
-    approval = services.approve(owner, release, role="release_owner", comment="Plan is sound")
-    assert (approval.stage, approval.role_id, approval.approver) == (
-        "plan_review",
-        "release_owner",
-        owner,
-    )
-    event = last_event()
-    assert event.action == "release.approved"
-    assert event.actor == owner
-    assert event.after == {"stage": "plan_review", "role": "release_owner"}
-    assert event.reason == "Plan is sound"
-
-
-def test_approve_is_refused_when_the_stage_needs_no_such_approval(release, app):
-    owner = factories.approvers(app, "release_owner")[0]
-    with pytest.raises(PermissionDenied, match="needs no approval"):
-        services.approve(owner, release, role="release_owner")
-
-
-def test_approve_is_refused_without_the_role(release, crew, app):
-    release = factories.walk_to(crew, release, "plan_review")
-    tester = factories.user("tess", "tester", app=app)
-    with pytest.raises(PermissionDenied, match="do not hold the role"):
-        services.approve(tester, release, role="release_owner")
-    assert not Approval.objects.exists()
-
-
 def test_an_unmet_approval_label_is_the_role_name(release):
     process, _variant = services.flow_of(release)
     assert role_label(process, "customer_representative") == "Customer representative"
@@ -810,7 +780,7 @@ WALKS = [
 ]
 
 
-def gate_label(process, kind: str, key: str) -> str:
+def gate_label(process, variant, stage: str, kind: str, key: str) -> str:
     """How a refusal names a gate item, in English."""
     if kind == "deliverable":
         return f"the deliverable '{process.deliverables[key]['en']}'"
@@ -818,7 +788,9 @@ def gate_label(process, kind: str, key: str) -> str:
         return f"the checklist item '{process.checklist[key]['en']}'"
     if kind == "schedule":
         return "scheduled in an open release window"
-    return f"by '{role_label(process, key)}'"
+    if kind == "readiness":
+        return "readiness review decided 'go'"
+    return f"by '{step_label(process, variant.stage(stage).step(key))}'"
 
 
 @pytest.mark.parametrize(("process_name", "kind", "method", "release_class"), WALKS)
@@ -826,7 +798,9 @@ def test_a_release_of_each_preset_walks_from_request_to_closed(
     presets, process_name, kind, method, release_class
 ):
     app = factories.application(f"app-{process_name}", process=process_name)
-    requester = factories.user(f"req-{process_name}", "requester", app=app)
+    requester = factories.user(
+        f"req-{process_name}", "requester", app=app, department="Leasing business"
+    )
     worker = factories.crew(app)
     release = factories.release(
         requester, app, kind=kind, method=method, release_class=release_class
@@ -846,7 +820,10 @@ def test_a_release_of_each_preset_walks_from_request_to_closed(
                 with pytest.raises(GateNotMet) as refused:
                     leave(worker, release, revision=release.revision)
                 assert len(refused.value.unmet) == len(items) - index
-                assert gate_label(process, item_kind, key) in refused.value.unmet[0]
+                assert (
+                    gate_label(process, variant, release.stage, item_kind, key)
+                    in (refused.value.unmet[0])
+                )
                 factories.meet(worker, release, item_kind, key, count)
                 release.refresh_from_db()  # scheduling changes the release's planned times
             release = leave(worker, release, revision=release.revision)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from relman.approvals.services import decisions
 from relman.audit.models import AuditEvent
 from relman.releases import services
 from relman.releases.models import Release
@@ -51,10 +52,10 @@ POSTS = {
     ),
     "approve": Post(
         "approvals",
-        lambda r: {"role": "cab_member"},
+        lambda r: {"step": "cab_member", "decision": "approve"},
         "cab",
         "Your approval is recorded.",
-        "You do not hold the role 'cab_member'",
+        "does not hold the role 'CAB member'",
     ),
     "deliverable": Post(
         "deliverables",
@@ -141,7 +142,7 @@ def test_the_whole_gate_then_advance(login, requester, cab, release):
     base = f"/releases/{release.number}"
     client.post(f"{base}/deliverables/", {"key": "release_plan", "file": plan_file()})
     client.post(f"{base}/checklist/", {"item": "plan_reviewed"})
-    login(cab).post(f"{base}/approvals/", {"role": "cab_member"})
+    login(cab).post(f"{base}/approvals/", {"step": "cab_member", "decision": "approve"})
     release.refresh_from_db()
     response = client.post(f"{base}/actions/advance/", {"revision": release.revision}, follow=True)
     page = text(response)
@@ -186,7 +187,7 @@ def test_cancel_needs_a_reason(login, manager, release):
 def _to_deploy(release, requester, manager, cab) -> Release:
     services.add_deliverable(requester, release, key="release_plan", url="https://example.com/p")
     services.complete_checklist_item(requester, release, item="plan_reviewed")
-    services.approve(cab, release, role="cab_member")
+    decisions.approve(cab, release, step="cab_member")
     release = services.advance(requester, release, revision=release.revision)
     return services.advance(manager, release, revision=release.revision)
 
@@ -245,9 +246,11 @@ def test_roll_back(login, requester, manager, cab, release):
 
 def test_a_requester_may_not_approve_their_own_release(login, requester, release):
     response = login(requester).post(
-        f"/releases/{release.number}/approvals/", {"role": "cab_member"}, follow=True
+        f"/releases/{release.number}/approvals/",
+        {"step": "cab_member", "decision": "approve"},
+        follow=True,
     )
-    assert f"You requested release {release.number}, so you may not approve it." in text(response)
+    assert f"requested release {release.number}, so may not approve it." in text(response)
 
 
 def test_a_checklist_item_done_twice_is_a_conflict(login, requester, release):

@@ -44,7 +44,7 @@ from relman.processes import services as processes
 from relman.processes.definition import pick
 from relman.releases import access
 from relman.releases.choices import Status
-from relman.releases.models import Approval, Release
+from relman.releases.models import Release
 
 # Feed secrets start with this, so a leaked one is recognisable (API tokens start with rmt_).
 SECRET_PREFIX = "rmf_"
@@ -297,45 +297,10 @@ def team_feed(user: Any, team: str) -> FeedContent:
 
 
 def approvable_now(user: Any, releases: QuerySet[Release]) -> set[int]:
-    """The ids of the open releases whose current stage waits for an approval the user may
-    give now: the stage asks for a role they hold for the application, they did not request
-    the release, and they have not approved this stage yet (as `access.approval_refusal`)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return set()
-    open_releases = releases.filter(status=Status.IN_PROGRESS).exclude(requester=user)
-    needed: dict[tuple[int, str, str], set[str]] = {}
-    for process_id, variant_key, stage_key in open_releases.values_list(
-        "process_id", "variant", "stage"
-    ).distinct():
-        variant = processes.definition(process_id).variant(variant_key)
-        stage = variant.stage(stage_key) if variant is not None else None
-        needed[(process_id, variant_key, stage_key)] = (
-            {rule.role for rule in stage.approvals} if stage is not None else set()
-        )
-    held_somewhere = (
-        permissions.all_role_codes(user)
-        if user.is_superuser
-        else {role for role, _app in permissions.assignments(user)}
-    )
-    wanted = [key for key, roles in needed.items() if roles & held_somewhere]
-    if not wanted:
-        return set()
-    stage_filter = Q()
-    for process_id, variant_key, stage_key in wanted:
-        stage_filter |= Q(process_id=process_id, variant=variant_key, stage=stage_key)
-    approved = set(
-        Approval.objects.filter(approver=user, voided__isnull=True).values_list(
-            "release_id", "stage"
-        )
-    )
-    found = set()
-    for release_id, app_id, process_id, variant_key, stage_key in open_releases.filter(
-        stage_filter
-    ).values_list("pk", "application_id", "process_id", "variant", "stage"):
-        roles = needed[(process_id, variant_key, stage_key)]
-        if (release_id, stage_key) not in approved and roles & permissions.roles_of(user, app_id):
-            found.add(release_id)
-    return found
+    """The ids of the releases with an approval step the user may decide now (their inbox)."""
+    from relman.approvals.services.inbox import inbox  # approvals build on the calendar
+
+    return {item.release.pk for item in inbox(user, releases)}
 
 
 def personal_feed(user: Any) -> FeedContent:

@@ -326,9 +326,34 @@ def _notify_schedule_change(
     """Tell the people concerned (requester, release manager, role holders) that a release
     was scheduled, moved or unscheduled.
 
-    Called on commit. It does nothing yet: issue 3's notification outbox will fill it in,
-    queueing one message per recipient in their language.
+    Called on commit: writes the notification outbox's messages (`release.scheduled`, for a
+    move too, or `release.unscheduled`), one per recipient and channel, in a transaction of
+    their own; the actor and reason are read from the audit event of the change.
     """
+    from relman.audit.models import AuditEvent
+    from relman.notifications.services import emit  # the outbox builds on the calendar
+
+    release = Release.objects.select_related("application").filter(pk=release_id).first()
+    if release is None:
+        return None
+    # Who did it, and why, as the audit log recorded this very change.
+    done = (
+        AuditEvent.objects.filter(release_id=release_id, action=action)
+        .select_related("actor")
+        .order_by("-seq")
+        .first()
+    )
+    data: dict[str, Any] = {}
+    if after and after.get("start"):
+        data["window"] = after["start"].isoformat()
+        data["window_name"] = after.get("window_name") or ""
+    if before and before.get("start") and action != "release.scheduled":
+        data["previous_window"] = before["start"].isoformat()
+    if done is not None and done.reason:
+        data["reason"] = done.reason
+    event = "release.unscheduled" if action == "release.unscheduled" else "release.scheduled"
+    with transaction.atomic():
+        emit(event, release, actor=done.actor if done else None, data=data)
     return None
 
 

@@ -9,7 +9,6 @@ from relman.releases.services.common import EDITABLE, check_number_rule
 from relman.releases.services.evidence import (
     add_comment,
     add_deliverable,
-    approve,
     complete_checklist_item,
 )
 from relman.releases.services.lifecycle import (
@@ -39,7 +38,6 @@ __all__ = [
     "add_comment",
     "add_deliverable",
     "advance",
-    "approve",
     "cancel",
     "check_number_rule",
     "close",

@@ -19,7 +19,6 @@ from relman.processes.definition import pick
 from relman.processes.messages import role_label
 from relman.releases import access, storage
 from relman.releases.models import (
-    Approval,
     ChecklistTick,
     Comment,
     Deliverable,
@@ -109,6 +108,9 @@ def add_deliverable(
             },
             reason=note,
         )
+        from relman.approvals.services.decisions import void_for_deliverable
+
+        void_for_deliverable(actor, release, key, version.number)
     return version
 
 
@@ -148,38 +150,6 @@ def complete_checklist_item(
             reason=note,
         )
     return tick
-
-
-def approve(actor: Any, ref: Release | str | int, *, role: str, comment: str = "") -> Approval:
-    """Record an approval of the current stage by a holder of `role`.
-
-    Refused to the release's requester, to someone without the role, and to a second
-    approval of the same stage by the same person.
-    """
-    with transaction.atomic():
-        release = access.get_visible(actor, ref, for_update=True)
-        _process, variant = flow_of(release)
-        stage = variant.stage(release.stage)
-        needed = {rule.role for rule in stage.approvals} if stage else set()
-        refusal = access.approval_refusal(actor, release, role, needed)
-        if refusal:
-            raise PermissionDenied(refusal)
-        if Approval.objects.filter(
-            release=release, stage=stage.key, approver=actor, voided__isnull=True
-        ).exists():
-            raise Conflict(_("You already approved this stage; one person fills one place."))
-        approval = Approval.objects.create(
-            release=release, stage=stage.key, role_id=role, approver=actor, comment=comment
-        )
-        audit.record(
-            actor,
-            "release.approved",
-            approval,
-            release=release,
-            after={"stage": stage.key, "role": role},
-            reason=comment,
-        )
-    return approval
 
 
 def add_comment(actor: Any, ref: Release | str | int, *, body: str) -> Comment:

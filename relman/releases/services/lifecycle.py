@@ -123,6 +123,9 @@ def create_release(
                 **audit_fields(release, EDITABLE),
             },
         )
+        from relman.approvals.services.decisions import refresh_steps
+
+        refresh_steps(release)  # the first stage may wait for approvals already
     return release
 
 
@@ -208,14 +211,7 @@ def transition(
         before = {"stage": release.stage, "status": release.status, "outcome": release.outcome}
         now = timezone.now()
         if move.is_open and action in (Action.RETURN, Action.ROLLBACK):
-            keys = [s.key for s in engine.active_stages(variant, snap)]
-            later = keys[keys.index(move.stage) :]
-            Approval.objects.filter(release=release, stage__in=later, voided__isnull=True).update(
-                voided=now
-            )
-            ChecklistTick.objects.filter(
-                release=release, stage__in=later, voided__isnull=True
-            ).update(voided=now)
+            _void_from(release, variant, snap, move.stage, now)
         release.stage = move.stage
         if not move.is_open:
             release.status = Status.CLOSED
@@ -232,7 +228,67 @@ def transition(
             after={"stage": release.stage, "status": release.status, "outcome": release.outcome},
             reason=reason,
         )
+        _after_move(actor, release, variant, action, reason=reason)
     return release
+
+
+def _void_from(
+    release: Release, variant: Variant, snap: engine.Snapshot, stage: str, now: Any
+) -> None:
+    """Void the approvals, ticks and readiness reviews of `stage` and the stages after it."""
+    from relman.approvals.models import ReadinessReview
+
+    keys = [s.key for s in engine.active_stages(variant, snap)]
+    later = keys[keys.index(stage) :]
+    Approval.objects.filter(release=release, stage__in=later, voided__isnull=True).update(
+        voided=now, void_reason=_("The release returned to an earlier stage.")
+    )
+    for model in (ChecklistTick, ReadinessReview):
+        model.objects.filter(release=release, stage__in=later, voided__isnull=True).update(
+            voided=now
+        )
+
+
+def move_back(
+    actor: Any, release: Release, variant: Variant, target: str, *, reason: str, action: str
+) -> None:
+    """Send a locked release back to an earlier stage (after a rejection), voiding what was
+    decided from there on. Runs inside the caller's transaction."""
+    snap = snapshot(release)
+    before = {"stage": release.stage}
+    _void_from(release, variant, snap, target, timezone.now())
+    release.stage = target
+    release.revision += 1
+    release.save()
+    audit.record(
+        actor,
+        action,
+        release,
+        release=release,
+        before=before,
+        after={"stage": target},
+        reason=reason,
+    )
+    _after_move(actor, release, variant, Action.RETURN, reason=reason)
+
+
+def _after_move(
+    actor: Any, release: Release, variant: Variant, action: str, *, reason: str
+) -> None:
+    """Open the approval steps of the stage the release is now in, and notify."""
+    from relman.approvals.services.decisions import refresh_steps
+    from relman.notifications.services import emit
+
+    refresh_steps(release)
+    stage = variant.stage(release.stage)
+    data = {"stage": release.stage, "reason": reason}
+    if action == Action.ADVANCE and stage is not None and stage.deployment:
+        emit("release.deployed", release, actor=actor, data=data)
+    elif action == Action.ROLLBACK:
+        emit("release.rolled_back", release, actor=actor, data=data)
+    elif action in (Action.CLOSE, Action.CANCEL):  # a cancelled release is closed too
+        event = "release.failed" if release.outcome == Outcome.FAILED else "release.closed"
+        emit(event, release, actor=actor, data={**data, "outcome": release.outcome})
 
 
 def _refuse(process: Process, variant: Variant, found: list[engine.Refusal]) -> None:

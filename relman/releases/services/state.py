@@ -15,7 +15,7 @@ from relman.core.errors import (
 from relman.processes import engine
 from relman.processes import services as processes
 from relman.processes.definition import Process, Variant, pick
-from relman.processes.messages import describe, describe_unmet, role_label
+from relman.processes.messages import describe, describe_unmet, step_label
 from relman.releases import access
 from relman.releases.choices import (
     Action,
@@ -30,17 +30,26 @@ from relman.releases.models import (
 
 
 def snapshot(release: Release) -> engine.Snapshot:
-    """What the engine needs to know of a release (three small queries)."""
+    """What the engine needs to know of a release (a handful of small queries)."""
+    from relman.approvals.services.policy import eligible_counts  # approvals build on releases
+    from relman.approvals.services.readiness import is_ready
+    from relman.calendar.status import schedule_state
+
     approvals = dict(
-        Approval.objects.filter(release=release, stage=release.stage, voided__isnull=True)
-        .values_list("role_id")
+        Approval.objects.filter(
+            release=release,
+            stage=release.stage,
+            decision=Approval.APPROVED,
+            voided__isnull=True,
+        )
+        .values_list("step")
         .annotate(n=Count("id"))
-        .values_list("role_id", "n")
+        .values_list("step", "n")
     )
     ticks = ChecklistTick.objects.filter(release=release, stage=release.stage, voided__isnull=True)
-    from relman.calendar.status import schedule_state  # the calendar builds on releases
-
     scheduled, frozen = schedule_state(release)
+    _process, variant = flow_of(release)
+    stage = variant.stage(release.stage)
     return engine.Snapshot(
         kind=release.kind,
         method=release.method,
@@ -49,9 +58,11 @@ def snapshot(release: Release) -> engine.Snapshot:
         is_open=release.status == Status.IN_PROGRESS,
         deliverables=frozenset(release.deliverables.values_list("key", flat=True)),
         approvals=approvals,
+        eligible=eligible_counts(release, stage) if stage else {},
         checklist=frozenset(ticks.values_list("item", flat=True)),
         scheduled=scheduled,
         frozen=frozen,
+        ready=bool(stage and stage.readiness and is_ready(release)),
     )
 
 
@@ -94,7 +105,7 @@ class ReleaseState:
     roles: set[str]
     can_edit: bool
     can_comment: bool
-    approvable_roles: list[tuple[str, str]]
+    decidable: list[Any]  # approvals.services.inbox.InboxItem: the steps the user may decide
     tickable: bool
 
 
@@ -133,15 +144,28 @@ def release_state(user: Any, release: Release) -> ReleaseState:
                     "met": ("deliverable", key) not in missing,
                 }
             )
-        for rule in current.approvals:
+        open_keys = {s.key for s in engine.open_steps(current, snap)}
+        for step in engine.steps_of(current, snap):
             gate.append(
                 {
                     "kind": "approval",
-                    "key": rule.role,
-                    "label": role_label(process, rule.role),
-                    "needed": rule.count,
-                    "have": snap.approvals.get(rule.role, 0),
-                    "met": ("approval", rule.role) not in missing,
+                    "key": step.key,
+                    "label": step_label(process, step),
+                    "needed": engine.needed(step, snap),
+                    "have": snap.approvals.get(step.key, 0),
+                    "met": engine.step_done(step, snap),
+                    "optional": step.optional,
+                    "open": step.key in open_keys,
+                    "group": step.group,
+                    "cab": step.cab,
+                    "checks": [
+                        {"key": c, "label": pick(process.checklist.get(c), language) or c}
+                        for c in step.checks
+                    ],
+                    "deliverables": [
+                        {"key": d, "label": pick(process.deliverables.get(d), language) or d}
+                        for d in step.deliverables
+                    ],
                 }
             )
         for key in current.checklist:
@@ -152,6 +176,15 @@ def release_state(user: Any, release: Release) -> ReleaseState:
                     "key": key,
                     "label": label,
                     "met": ("checklist", key) not in missing,
+                }
+            )
+        if current.readiness:
+            gate.append(
+                {
+                    "kind": "readiness",
+                    "key": "review",
+                    "label": _("Readiness review decided 'go'"),
+                    "met": ("readiness", "review") not in missing,
                 }
             )
         if current.scheduled:
@@ -174,17 +207,11 @@ def release_state(user: Any, release: Release) -> ReleaseState:
             actions.append(
                 ActionView(action, str(Action(action).label), not found, reasons, targets)
             )
-    approvable = []
-    already_approved = Approval.objects.filter(
-        release=release, stage=release.stage, approver_id=user.pk, voided__isnull=True
-    ).exists()
-    if current is not None and snap.is_open and not already_approved:
-        needed = {rule.role for rule in current.approvals}
-        approvable = [
-            (role, role_label(process, role))
-            for role in sorted(needed)
-            if access.approval_refusal(user, release, role, needed) is None
-        ]
+    decidable = []
+    if current is not None and snap.is_open and current.approvals:
+        from relman.approvals.services.inbox import inbox  # approvals build on releases
+
+        decidable = inbox(user, Release.objects.filter(pk=release.pk))
     return ReleaseState(
         release=release,
         process=process,
@@ -196,7 +223,7 @@ def release_state(user: Any, release: Release) -> ReleaseState:
         roles=roles,
         can_edit=access.can_edit(user, release),
         can_comment=access.can_comment(user, release),
-        approvable_roles=approvable,
+        decidable=decidable,
         tickable=bool(current and snap.is_open and roles & set(current.roles)),
     )
 

@@ -1,0 +1,1 @@
+"""Notifications: the outbox of messages about releases, and the channels that deliver them."""

@@ -1,0 +1,71 @@
+"""The one filter definition of the outbox list, used by its page, the API and the CLI."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.db.models import QuerySet
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from relman.core.validators import reject_nul
+from relman.notifications.choices import UNSENT, ChannelKind, Event, MessageStatus
+
+# `unsent` is pending, sending and failed together: what needs an administrator's eye.
+StatusFilter = Literal["pending", "sending", "sent", "failed", "unsent"]
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+class OutboxFilters(BaseModel):
+    """Filters and page of the outbox, newest first. Empty values mean 'any'."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: StatusFilter | None = None
+    channel: ChannelKind | None = None
+    event: Event | None = None
+    release: str | None = Field(None, max_length=64, description="Release number")
+    limit: int = Field(50, ge=1, le=500)
+    before: int | None = Field(None, ge=1, description="From the previous page's `next`")
+
+    _blank = field_validator("status", "channel", "event", "release", "before", mode="before")(
+        _blank_to_none
+    )
+    _no_nul = field_validator("release", mode="after")(reject_nul)
+
+    def apply(self, queryset: QuerySet) -> QuerySet:
+        """The queryset filtered, newest first (not yet paged)."""
+        if self.status == "unsent":
+            queryset = queryset.filter(status__in=sorted(UNSENT))
+        elif self.status:
+            queryset = queryset.filter(status=MessageStatus(self.status))
+        if self.channel:
+            queryset = queryset.filter(channel=self.channel)
+        if self.event:
+            queryset = queryset.filter(event=self.event)
+        if self.release:
+            queryset = queryset.filter(release__number=self.release.strip())
+        return queryset.order_by("-pk")
+
+    def page(self, queryset: QuerySet) -> tuple[list, int | None]:
+        """One page: rows older than `before`, and the `before` of the next page."""
+        queryset = self.apply(queryset)
+        if self.before:
+            queryset = queryset.filter(pk__lt=self.before)
+        rows = list(queryset[: self.limit + 1])
+        if len(rows) > self.limit:
+            rows = rows[: self.limit]
+            return rows, rows[-1].pk
+        return rows, None
+
+    def query_string(self, **overrides: Any) -> str:
+        """These filters as a URL query string (for links to other pages)."""
+        from urllib.parse import urlencode
+
+        data = {**self.model_dump(mode="json", exclude_none=True), **overrides}
+        data = {
+            k: v for k, v in data.items() if v not in (None, "") and not (k == "limit" and v == 50)
+        }
+        return urlencode(data)
