@@ -32,6 +32,8 @@ AUDIT_ACTIONS = {
     "approval.escalated": _("Approval escalated"),
     "release.rejected": _("Sent back after a rejection"),
     "readiness.go": _("Readiness: go"),
+    "cab.item_added": _("Put on a CAB agenda"),
+    "cab.decided": _("CAB decision"),
     "readiness.no_go": _("Readiness: no-go"),
     "deliverable.added": _("Deliverable added"),
     "checklist.done": _("Checklist item done"),
@@ -66,11 +68,23 @@ AUDIT_FIELDS = {
     "checks": _("items checked"),
     "basis": _("deliverable versions seen"),
     "criteria": _("release criteria"),
+    "meeting_title": _("CAB meeting"),
+    "starts": _("meeting starts"),
 }
 # Ids shown beside their names (window_name, freeze_name): left out of the history.
-HIDDEN = {"window", "freeze", "approved_by", "review", "cab_meeting"}
+HIDDEN = {
+    "window",
+    "freeze",
+    "approved_by",
+    "review",
+    "cab_meeting",
+    "meeting",
+    "approval",
+    "position",
+}
 # Values that are times, stored in UTC ISO form: shown in local time.
 TIMES = {
+    "starts",
     "planned_start",
     "planned_end",
     "actual_start",

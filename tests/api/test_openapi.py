@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from relman.accounts.api import router as accounts_router
+from relman.approvals.api_cab import router as cab_router
 from relman.approvals.api_readiness import router as readiness_router
 from relman.audit.api import router as audit_router
 from relman.cmdb.api import router as cmdb_router
@@ -17,6 +18,7 @@ from tests.api.test_audit import TestAuditEndpoints
 from tests.api.test_cmdb import TestReferenceDataEndpoints
 from tests.api.test_processes import TestProcessEndpoints
 from tests.api.test_releases import TestReleaseEndpoints
+from tests.approvals import test_cab_api
 from tests.approvals.test_readiness_api import TestReadinessMatrix
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +30,7 @@ MATRICES = (
     TestAccountEndpoints,
     TestReferenceDataEndpoints,
     TestReadinessMatrix,
+    test_cab_api.TestCabApi,
 )
 ROUTERS = (
     releases_router,
@@ -36,6 +39,7 @@ ROUTERS = (
     accounts_router,
     cmdb_router,
     readiness_router,
+    cab_router,
 )
 
 
