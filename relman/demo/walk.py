@@ -18,7 +18,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from relman.approvals.services import decisions, policy
+from relman.approvals.services import cab, decisions, policy, readiness
 from relman.cmdb.models import Application, Environment
 from relman.demo import texts
 from relman.demo.cast import AppSpec, People
@@ -282,6 +282,10 @@ class Walk:
         step = stage.step(key)
         if step is None or step.cab:
             return
+        present = set(self.release.deliverables.values_list("key", flat=True))
+        for deliverable in step.deliverables:
+            if deliverable not in present:
+                self.deliver(stage, deliverable)
         candidates = [
             u for u in policy.eligible_users(self.release, step) if u.pk not in self.approved
         ]
@@ -294,6 +298,36 @@ class Walk:
         )
         self.approved.add(approver.pk)
 
+    def review_readiness(self, stage: Stage) -> None:
+        """A go readiness review: every release criterion met, on the evidence the process
+        suggests (the demo's deliverables and ticks), with a note where there is none."""
+        process, _variant = releases.flow_of(self.release)
+        note = "证据见附件" if self.plan.spec.chinese else "Checked at the review"
+        criteria = {c.key: {"met": True, "note": note} for c in process.readiness_criteria}
+        readiness.record_review(self.worker(stage), self.release, decision="go", criteria=criteria)
+
+    def hold_cab(self, step: Any) -> None:
+        """A CAB meeting for the release: chaired by one CAB member with another present,
+        it approves the release's CAB step."""
+        board = [
+            u
+            for u in self.world.people.holders(step.role, self.plan.app.code)
+            if u.pk not in (self.plan.requester.pk, self.plan.manager.pk)
+        ]
+        if len(board) < 2:
+            return
+        chair, member = board[0], board[1]
+        title = (
+            "变更咨询委员会例会 " if self.plan.spec.chinese else "CAB meeting "
+        ) + self.release.number
+        meeting = cab.schedule_meeting(
+            chair, title, self.world.clock.at, chair=chair, members=[member]
+        )
+        cab.record_attendance(chair, meeting, {chair.username: True, member.username: True})
+        cab.decide_item(chair, meeting, self.release, "approve", "")
+        minutes = "同意发布。" if self.plan.spec.chinese else "The board approved the release."
+        cab.close_meeting(chair, meeting, minutes)
+
     def work(self, stage: Stage, *, partial: bool = False) -> Iterator[datetime]:
         """Meet the stage's gate item by item (or only part of it), with time between items."""
         if stage.key in self.revise and stage.deliverables:
@@ -302,7 +336,7 @@ class Walk:
             self.deliver(stage, self.rng.choice(stage.deliverables), note=note)
             yield self.soon()
         unmet = engine.unmet_gate(stage, releases.snapshot(self.release))
-        order = {"deliverable": 0, "checklist": 1, "approval": 2, "schedule": 3}
+        order = {"deliverable": 0, "checklist": 1, "approval": 2, "schedule": 3, "readiness": 4}
         items = sorted(unmet, key=lambda u: order[u.kind])
         if partial:
             items = items[: self.rng.randint(0, max(0, len(items) - 1))]
@@ -313,6 +347,10 @@ class Walk:
                 self.tick(stage, item.key)
             elif item.kind == "schedule":
                 self.schedule(self.world.clock.at)
+            elif item.kind == "readiness":
+                self.review_readiness(stage)
+            elif stage.step(item.key).cab:
+                self.hold_cab(stage.step(item.key))
             else:
                 for _n in range(item.needed - item.have):
                     self.approve(stage, item.key)
