@@ -104,6 +104,12 @@ def setup(
             say(_("Processes: loaded %s.") % ", ".join(created))
         else:
             say(_("Processes: %d unchanged.") % len(results))
+        from relman.approvals.services.decisions import open_waiting_steps
+
+        opened = open_waiting_steps()
+        if opened:
+            changed = True
+            say(_("Approvals: opened %d waiting approval steps.") % opened)
         password = _ensure_admin()
         if password:
             changed = True

@@ -339,3 +339,21 @@ def void_for_deliverable(actor: Any, release: Release, key: str, number: int) ->
     if voided:
         refresh_steps(release)
     return voided
+
+
+def open_waiting_steps() -> int:
+    """Open the pending steps of every open release that has none (releases from before
+    approval policies, or loaded without the services). Idempotent; returns how many
+    steps it opened. Approvers are not notified of these."""
+    from relman.approvals.models import PendingStep
+    from relman.releases.choices import Status
+
+    opened = 0
+    for release in Release.objects.filter(status=Status.IN_PROGRESS).exclude(
+        pk__in=PendingStep.objects.filter(closed__isnull=True).values("release_id")
+    ):
+        with transaction.atomic():
+            _process, variant = flow_of(release)
+            stage = variant.stage(release.stage)
+            opened += len(policy.sync_steps(release, stage, snapshot(release)))
+    return opened
