@@ -29,7 +29,7 @@ def assignments(user: Any) -> list[tuple[str, int | None]]:
 
 def forget(user: Any) -> None:
     """Drop the cached assignments after they changed."""
-    for attr in (_CACHE_ATTR, "_relman_all_roles"):
+    for attr in (_CACHE_ATTR, "_relman_all_roles", "_relman_delegated_apps"):
         if hasattr(user, attr):
             delattr(user, attr)
 

@@ -125,20 +125,36 @@ def _stage_label(release: Any, key: str, language: str) -> str:
 
 
 def _step_label(release: Any, data: dict[str, Any], language: str) -> str:
-    """The approval step: its own label when the caller gave one, else its role's name."""
+    """The approval step in words: the label the caller gave, else who decides it (the
+    process's step of that stage: its role, narrowed to a department), else its role."""
     label = data.get("step_label")
     if isinstance(label, dict):
         return pick(label, language) or str(data.get("step", ""))
     step = str(data.get("step") or data.get("role") or "")
     if not step or release is None:
         return step
+    from relman.processes.messages import step_label
     from relman.releases.services.state import flow_of
 
     try:
-        process, _variant = flow_of(release)
+        process, variant = flow_of(release)
     except DomainError:
         return step
-    return role_label(process, step)
+    stage = variant.stage(str(data.get("stage") or release.stage))
+    found = stage.step(step) if stage is not None else None
+    return step_label(process, found) if found is not None else role_label(process, step)
+
+
+def _deliverable_label(release: Any, key: str, language: str) -> str:
+    from relman.releases.services.state import flow_of
+
+    if release is None:
+        return key
+    try:
+        process, _variant = flow_of(release)
+    except DomainError:
+        return key
+    return pick(process.deliverables.get(key), language) or key
 
 
 def _outcome_label(value: Any) -> str:
@@ -160,10 +176,7 @@ def _render(message: Message, language: str) -> Rendered:
     release = message.release
     actor = str(message.actor) if message.actor_id and message.actor else ""
     actor = actor or str(data.get("actor_name") or "") or _("relman")
-    if release is not None:
-        number, title = release.number, release.title
-    else:
-        number, title = str(data.get("release_number") or ""), str(data.get("release_title") or "")
+    number, title = (release.number, release.title) if release is not None else ("", "")
     stage_key = str(data.get("stage") or (release.stage if release is not None else ""))
     stage = _stage_label(release, stage_key, language) if release and stage_key else stage_key
     step = _step_label(release, data, language) or stage
@@ -197,6 +210,19 @@ def _render(message: Message, language: str) -> Rendered:
         facts.append((_("Previously"), _moment(data["previous_window"])))
     if data.get("outcome"):
         facts.append((_("Outcome"), values["outcome"]))
+    if data.get("on_behalf_of"):
+        facts.append((_("On behalf of"), str(data["on_behalf_of"])))
+    if data.get("deliverable"):
+        changed = _deliverable_label(release, str(data["deliverable"]), language)
+        if data.get("version"):
+            changed = f"{changed} v{data['version']}"
+        facts.append((_("Changed deliverable"), changed))
+    if data.get("title") and not number:
+        facts.append((_("Meeting"), str(data["title"])))
+    if data.get("location"):
+        facts.append((_("Location"), str(data["location"])))
+    if data.get("agenda") and isinstance(data["agenda"], list):
+        facts.append((_("Agenda"), ", ".join(str(n) for n in data["agenda"])))
     if data.get("comment"):
         facts.append((_("Comment"), str(data["comment"])))
     if data.get("reason"):

@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 
 from relman.accounts.api import router as accounts_router
+from relman.approvals.api import router as approvals_router
 from relman.approvals.api_cab import router as cab_router
 from relman.approvals.api_readiness import router as readiness_router
 from relman.audit.api import router as audit_router
 from relman.cmdb.api import router as cmdb_router
+from relman.notifications.api import router as notifications_router
 from relman.processes.api import router as processes_router
 from relman.releases.api import router as releases_router
 from tests.api.matrix import openapi
@@ -18,8 +20,9 @@ from tests.api.test_audit import TestAuditEndpoints
 from tests.api.test_cmdb import TestReferenceDataEndpoints
 from tests.api.test_processes import TestProcessEndpoints
 from tests.api.test_releases import TestReleaseEndpoints
-from tests.approvals import test_cab_api
+from tests.approvals import test_cab_api, test_inbox_api
 from tests.approvals.test_readiness_api import TestReadinessMatrix
+from tests.notifications import test_api as notifications_api
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +34,8 @@ MATRICES = (
     TestReferenceDataEndpoints,
     TestReadinessMatrix,
     test_cab_api.TestCabApi,
+    notifications_api.TestNotificationEndpoints,
+    test_inbox_api.TestApprovalEndpoints,
 )
 ROUTERS = (
     releases_router,
@@ -40,6 +45,8 @@ ROUTERS = (
     cmdb_router,
     readiness_router,
     cab_router,
+    notifications_router,
+    approvals_router,
 )
 
 

@@ -273,11 +273,6 @@ def test_the_person_away_must_hold_the_role_for_their_delegate_to_decide(w):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="releases.access.visible_releases does not yet let a delegate see the releases of "
-    "the people they stand in for (reported to the lead)",
-)
 def test_a_delegate_without_a_role_of_their_own_still_decides_for_the_person_away(w):
     release = release_in_approval(w)
     stranger = factories.user("sam", email="sam@example.com")

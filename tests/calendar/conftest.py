@@ -58,4 +58,4 @@ def upgrade_window(manager, feh):
 
 @pytest.fixture
 def requester(feh):
-    return factories.user("rita", "requester", app=feh)
+    return factories.user("rita", "requester", app=feh, department="Leasing business")

@@ -58,6 +58,7 @@ def memory_broker():
         pytest.skip("RELMAN_BROKER_URL points at a real broker")
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
+    celery_app.control.purge()  # tasks earlier tests queued on commit, for rows now gone
     yield
     celery_app.conf.task_always_eager = eager
 

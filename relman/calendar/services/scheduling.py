@@ -464,7 +464,7 @@ def schedule_release(
             reason=outside_window_reason,
         )
         release_id = release.pk
-        transaction.on_commit(lambda: _notify_schedule_change(release_id, action, before, after))
+        _notify_schedule_change(release_id, action, before, after)
     return schedule
 
 
@@ -488,9 +488,7 @@ def unschedule(actor: Any, release_ref: Release | int | str, *, reason: str) -> 
             actor, "release.unscheduled", release, release=release, before=before, reason=reason
         )
         release_id = release.pk
-        transaction.on_commit(
-            lambda: _notify_schedule_change(release_id, "release.unscheduled", before, None)
-        )
+        _notify_schedule_change(release_id, "release.unscheduled", before, None)
     return release
 
 

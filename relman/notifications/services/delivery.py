@@ -121,6 +121,9 @@ def deliver(message_id: int) -> Outcome | None:
         send(message, render(message))
     except DeliveryFailed as failure:
         return finish(message, failure)
+    except Exception as exc:  # a defect must not leave the message `sending` until the sweep
+        logger.exception("notification %s could not be sent", message.uuid)
+        return finish(message, DeliveryFailed(f"{type(exc).__name__}: {exc}"))
     return finish(message, None)
 
 
