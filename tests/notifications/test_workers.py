@@ -96,6 +96,8 @@ def redis_url() -> Iterator[str]:
     try:
         client.ping()
     except redis.exceptions.ConnectionError as exc:
+        if os.environ.get("CI"):  # .ci/run starts Redis: its absence there is a failure
+            raise
         pytest.skip(f"needs Redis at {REDIS_URL} (CI runs one): {exc}")
     client.flushdb()
     yield REDIS_URL
