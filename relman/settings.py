@@ -188,7 +188,14 @@ CELERY_BEAT_SCHEDULE["sweep-notification-outbox"] = {
     "schedule": RELMAN_NOTIFY_SWEEP_SECONDS,
 }
 
-# E-mail (SMTP) for notifications.
+# E-mail (SMTP) for notifications. Without RELMAN_EMAIL_HOST (the embedded defaults) each
+# message is written as a file under $RELMAN_DATA_DIR/mail instead of being sent.
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("RELMAN_EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = DATA_DIR / "mail"
 EMAIL_HOST = os.environ.get("RELMAN_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("RELMAN_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("RELMAN_EMAIL_USER", "")

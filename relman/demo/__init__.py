@@ -49,6 +49,7 @@ from relman.demo.walk import (
     office_hours,
     run_all,
 )
+from relman.notifications.models import Message
 from relman.processes import services as processes
 from relman.processes.definition import Process
 from relman.processes.models import ProcessVersion
@@ -134,6 +135,7 @@ def load_demo(*, seed: int = 2026, releases_per_app: int | None = None) -> DemoS
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     password = secrets.token_urlsafe(12)
     events_before = AuditEvent.objects.count()
+    last_message = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     environments_before = Environment.objects.count()
     applications_before = Application.objects.count()
     clock = SimulatedClock(today - YEAR - timedelta(days=14))
@@ -165,6 +167,8 @@ def load_demo(*, seed: int = 2026, releases_per_app: int | None = None) -> DemoS
         )
         run_all(world, plans)
         draft_next_year(calendar, today)
+        # The history is simulated: nobody waited for its notifications, so none are sent.
+        Message.objects.filter(pk__gt=last_message).delete()
     made = Release.objects.filter(application__code__in=[a.code for a in APPLICATIONS])
     outcomes = Counter(outcome or IN_PROGRESS for outcome in made.values_list("outcome", flat=True))
     order = [*Outcome.values, IN_PROGRESS]

@@ -157,6 +157,7 @@ USERS = (
     _u("frank", "Frank Gao", "Enterprise Architecture", "en", ("cab_member", ALL)),
     _u("zhoujie", "周杰", "租赁业务部", ZH, ("department_approver", ALL)),
     _u("xumei", "徐梅", "人力资源部", ZH, ("department_approver", ALL)),
+    _u("liuyang", "刘洋", "项目管理部", ZH, ("department_approver", ALL)),
     _u("grace", "Grace Lin", "PMO", "en", ("pmo", ALL)),
     _u("wuqiang", "吴强", "配置管理组", ZH, ("configuration_librarian", ALL)),
     _u("henry", "Henry Ma", "Infrastructure & Operations", "en", ("operations", ALL)),

@@ -161,18 +161,14 @@ def test_a_move_is_audited_with_the_times_before_and_after(crew, upgrade, upgrad
     assert AuditEvent.objects.filter(action="release.rescheduled").count() == 1
 
 
-def test_a_schedule_change_notifies_on_commit(
-    crew, upgrade, upgrade_window, monkeypatch, django_capture_on_commit_callbacks
+def test_a_schedule_change_is_written_to_the_outbox_with_the_change(
+    crew, upgrade, upgrade_window, monkeypatch
 ):
     told = []
     monkeypatch.setattr(scheduling, "_notify_schedule_change", lambda *args: told.append(args[1]))
-    with django_capture_on_commit_callbacks(execute=True):
-        scheduling.schedule_release(crew, upgrade, start=at("2027-01-14"))
-        assert told == []  # nothing before the commit
-    with django_capture_on_commit_callbacks(execute=True):
-        scheduling.schedule_release(crew, upgrade, start=at("2027-01-28"))
-    with django_capture_on_commit_callbacks(execute=True):
-        scheduling.unschedule(crew, upgrade, reason="Postponed")
+    scheduling.schedule_release(crew, upgrade, start=at("2027-01-14"))
+    scheduling.schedule_release(crew, upgrade, start=at("2027-01-28"))
+    scheduling.unschedule(crew, upgrade, reason="Postponed")
     assert told == ["release.scheduled", "release.rescheduled", "release.unscheduled"]
 
 
