@@ -87,3 +87,19 @@ def test_a_step_opened_by_a_return_is_closed_and_reopened(tfdl):
     release = factories.walk_to(crew, release, "plan_review")
     again = PendingStep.objects.get(release=release, closed__isnull=True)
     assert again.pk != first.pk and again.step == "department_approver"
+
+
+def test_the_lifecycle_tells_the_requester_of_deployment_rollback_and_close(tfdl):
+    from relman.releases import services
+
+    app, requester, crew = tfdl
+    release = factories.walk_to(crew, factories.release(requester, app), "deployment")
+    assert events_to(requester)[-1] == "release.deployed"
+    release = services.roll_back(
+        crew, release, reason="The smoke test failed", revision=release.revision
+    )
+    assert events_to(requester)[-1] == "release.rolled_back"
+    second = factories.release(requester, app)
+    services.cancel(crew, second, reason="Superseded", revision=second.revision)
+    closed = Message.objects.filter(recipient=requester, release=second).get()
+    assert (closed.event, closed.data["outcome"]) == ("release.closed", "cancelled")
