@@ -6,7 +6,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from relman.approvals.services import policy
@@ -73,7 +75,9 @@ def decide(
             )
         missing = [d for d in chosen.deliverables if d not in snap.deliverables]
         if missing:
-            names = ", ".join(pick(process.deliverables.get(d), _lang()) or d for d in missing)
+            names = ", ".join(
+                pick(process.deliverables.get(d), get_language()) or d for d in missing
+            )
             raise ValidationFailed(
                 _("Step '%(step)s' cannot be decided before these deliverables: %(names)s.")
                 % {"step": step_label(process, chosen), "names": names},
@@ -84,7 +88,7 @@ def decide(
             release.deliverables.filter(key__in={*chosen.deliverables, *stage.deliverables})
             .order_by()
             .values_list("key")
-            .annotate(n=_max_version())
+            .annotate(n=Max("versions__number"))
             .values_list("key", "n")
         )
         approval = Approval.objects.create(
@@ -125,12 +129,15 @@ def decide(
             emit("approval.rejected", release, actor=actor, data=data)
             target = chosen.reject_to or _previous_stage(variant, snap)
             if target:
-                send_back(
+                from relman.releases.services.lifecycle import move_back  # builds on this
+
+                move_back(
                     actor,
                     release,
                     variant,
                     target,
                     reason=_rejection_reason(process, chosen, comment),
+                    action="release.rejected",
                 )
             else:
                 refresh_steps(release)
@@ -138,18 +145,6 @@ def decide(
             emit("approval.approved", release, actor=actor, data=data)
             refresh_steps(release)
     return approval
-
-
-def _lang() -> str:
-    from django.utils.translation import get_language
-
-    return get_language() or "en"
-
-
-def _max_version() -> Any:
-    from django.db.models import Max
-
-    return Max("versions__number")
 
 
 def _rejection_reason(process: Process, step: ApprovalStep, comment: str) -> str:
@@ -268,19 +263,12 @@ def _confirmed_checks(
         )
     missing = [c for c in step.checks if c not in given]
     if decision == APPROVE and missing:
-        names = "; ".join(pick(process.checklist.get(c), _lang()) or c for c in missing)
+        names = "; ".join(pick(process.checklist.get(c), get_language()) or c for c in missing)
         raise ValidationFailed(
             _("Confirm every item of this step before approving. Not confirmed: %s.") % names,
             field="checks",
         )
     return given
-
-
-def send_back(actor: Any, release: Release, variant: Variant, target: str, *, reason: str) -> None:
-    """Return the (locked) release to an earlier stage after a rejection."""
-    from relman.releases.services.lifecycle import move_back
-
-    move_back(actor, release, variant, target, reason=reason, action="release.rejected")
 
 
 def refresh_steps(release: Release) -> None:
