@@ -11,25 +11,65 @@ from typing import Any
 from django.apps import apps
 
 _CACHE_ATTR = "_relman_role_assignments"
+_DELEGATED_ATTR = "_relman_delegated_assignments"
+EVERY_ROLE = "*"  # a delegated row standing for a superuser's every role
 
 
 def assignments(user: Any) -> list[tuple[str, int | None]]:
     """The user's (role, application id or None) pairs, read once per user object."""
     if not getattr(user, "is_authenticated", False):
         return []
-    cached = getattr(user, _CACHE_ATTR, None)
-    if cached is None:
-        RoleAssignment = apps.get_model("accounts", "RoleAssignment")
-        cached = list(
-            RoleAssignment.objects.filter(user=user).values_list("role_id", "application_id")
-        )
-        setattr(user, _CACHE_ATTR, cached)
-    return cached
+    if getattr(user, _CACHE_ATTR, None) is None:
+        _read_assignments(user)
+    return getattr(user, _CACHE_ATTR)
+
+
+def delegated_assignments(user: Any) -> list[tuple[str, int | None]]:
+    """The (role, application id or None) pairs of the people `user` stands in for now by an
+    active delegation (`EVERY_ROLE` for a superuser). Read with the user's own assignments,
+    in the same query."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if getattr(user, _DELEGATED_ATTR, None) is None:
+        _read_assignments(user)
+    return getattr(user, _DELEGATED_ATTR)
+
+
+def _read_assignments(user: Any) -> None:
+    """One query for the user's own role assignments and their delegators'."""
+    from django.db.models import BooleanField, CharField, IntegerField, Value
+    from django.utils import timezone
+
+    RoleAssignment = apps.get_model("accounts", "RoleAssignment")
+    Delegation = apps.get_model("approvals", "Delegation")
+    User = apps.get_model("accounts", "User")
+    now = timezone.now()
+    delegators = Delegation.objects.filter(
+        delegate=user,
+        starts__lte=now,
+        ends__gt=now,
+        revoked__isnull=True,
+        delegator__is_active=True,
+    ).values("delegator_id")
+    own = RoleAssignment.objects.filter(user=user).values_list(
+        "role_id", "application_id", Value(False, output_field=BooleanField())
+    )
+    theirs = RoleAssignment.objects.filter(user_id__in=delegators).values_list(
+        "role_id", "application_id", Value(True, output_field=BooleanField())
+    )
+    superusers = User.objects.filter(pk__in=delegators, is_superuser=True).values_list(
+        Value(EVERY_ROLE, output_field=CharField()),
+        Value(None, output_field=IntegerField()),
+        Value(True, output_field=BooleanField()),
+    )
+    rows = list(own.union(theirs, superusers, all=True))
+    setattr(user, _CACHE_ATTR, [(r, a) for r, a, delegated in rows if not delegated])
+    setattr(user, _DELEGATED_ATTR, [(r, a) for r, a, delegated in rows if delegated])
 
 
 def forget(user: Any) -> None:
     """Drop the cached assignments after they changed."""
-    for attr in (_CACHE_ATTR, "_relman_all_roles", "_relman_delegated_apps"):
+    for attr in (_CACHE_ATTR, _DELEGATED_ATTR, "_relman_all_roles"):
         if hasattr(user, attr):
             delattr(user, attr)
 

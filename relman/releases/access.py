@@ -29,54 +29,21 @@ def release_roles(user: Any, release: Release) -> set[str]:
 
 def visible_releases(user: Any, queryset: QuerySet[Release] | None = None) -> QuerySet[Release]:
     """A user may see a release when: they are a superuser, they hold any role for every
-    application, they hold a role for its application, or they requested or manage it."""
+    application, they hold a role for its application, they requested or manage it, or they
+    stand in for someone who may see it (by an active delegation)."""
     queryset = queryset if queryset is not None else Release.objects.all()
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return queryset.none()
     if user.is_superuser or permissions.has_global_role(user):
         return queryset
-    delegated = delegated_applications(user)
-    if delegated is None:
-        return queryset
+    delegated = permissions.delegated_assignments(user)
+    if any(app is None for _role, app in delegated):
+        return queryset  # they stand in for someone who sees every release
     return queryset.filter(
-        Q(application_id__in=permissions.application_ids(user) | delegated)
+        Q(application_id__in=permissions.application_ids(user) | {a for _r, a in delegated})
         | Q(requester=user)
         | Q(release_manager=user)
     )
-
-
-def delegated_applications(user: Any) -> set[int] | None:
-    """The applications of the people `user` stands in for now, by an active delegation, so
-    that a delegate sees what they may decide (None: every application). One query, read
-    once per user object."""
-    cached = getattr(user, "_relman_delegated_apps", False)
-    if cached is not False:
-        return cached
-    from django.utils import timezone
-
-    from relman.approvals.models import Delegation  # approvals build on releases
-
-    now = timezone.now()
-    rows = Delegation.objects.filter(
-        delegate=user,
-        starts__lte=now,
-        ends__gt=now,
-        revoked__isnull=True,
-        delegator__is_active=True,
-    ).values_list(
-        "delegator__is_superuser",
-        "delegator__role_assignments__id",
-        "delegator__role_assignments__application_id",
-    )
-    found: set[int] | None = set()
-    for superuser, assignment, application in rows:
-        if superuser or (assignment is not None and application is None):
-            found = None
-            break
-        if application is not None:
-            found.add(application)
-    user._relman_delegated_apps = found
-    return found
 
 
 def can_view(user: Any, release: Release) -> bool:
