@@ -80,6 +80,6 @@ def show(request: HttpRequest, name: str) -> dict[str, Any]:
     process = services.definition(version)
     return {
         **{f: getattr(version, f) for f in ProcessOut.model_fields},
-        "definition": version.definition,
+        "definition": version.data,
         "mermaid": {v.key: services.mermaid(process, v) for v in process.variants},
     }

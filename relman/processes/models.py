@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +19,9 @@ class ProcessVersion(TimestampedModel):
     version = models.PositiveIntegerField(_("version"))
     label_en = models.CharField(_("label (English)"), max_length=200)
     label_zh_hans = models.CharField(_("label (Chinese)"), max_length=200)
-    definition = models.JSONField(_("definition"))
+    # JSON text, not a JSONField: PostgreSQL's jsonb would reorder the keys, and the order of
+    # deliverables, checklist items and release criteria is the file's, shown as written.
+    definition = models.TextField(_("definition (JSON)"))
     checksum = models.CharField(_("SHA-256"), max_length=64)
     source = models.CharField(_("source file"), max_length=500)
 
@@ -32,6 +36,11 @@ class ProcessVersion(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+    @property
+    def data(self) -> dict:
+        """The validated definition as the file gave it, keys in their order."""
+        return json.loads(self.definition)
 
     @property
     def label(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -61,7 +62,7 @@ def load_processes(actor=None, files: list[Path] | None = None) -> list[LoadResu
                 version=(last.version + 1) if last else 1,
                 label_en=data["label"]["en"],
                 label_zh_hans=data["label"]["zh-hans"],
-                definition=data,
+                definition=json.dumps(data, ensure_ascii=False),
                 checksum=checksum,
                 source=str(path),
             )
@@ -97,7 +98,7 @@ def latest_versions() -> list[ProcessVersion]:
 
 @lru_cache(maxsize=256)
 def _definition(version_id: int) -> Process:
-    return Process.from_dict(ProcessVersion.objects.get(pk=version_id).definition)
+    return Process.from_dict(ProcessVersion.objects.get(pk=version_id).data)
 
 
 def definition(version: ProcessVersion | int) -> Process:
