@@ -8,6 +8,7 @@ definition `OutboxFilters`; the retry button posts to `outbox_retry`, which call
 from __future__ import annotations
 
 import pydantic
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -15,12 +16,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from relman.core.errors import DomainError, PermissionDenied
 from relman.notifications import access, services
 from relman.notifications.choices import MESSAGE_STATUS_COLOURS, ChannelKind, Event, MessageStatus
 from relman.notifications.filters import OutboxFilters
+from relman.web.actions import flash_form_errors, run_service
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
@@ -98,3 +101,55 @@ def outbox_retry(request: HttpRequest, uuid: str) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = reverse("notifications:outbox")
     return redirect(back)
+
+
+class SubscriptionForm(forms.Form):
+    """A person's own subscription: which event, by which channel, to where."""
+
+    event = forms.ChoiceField(
+        label=_lazy("Event"), required=False, choices=[("", _lazy("Every event")), *Event.choices]
+    )
+    channel = forms.ChoiceField(label=_lazy("Channel"), choices=ChannelKind.choices)
+    target = forms.CharField(
+        label=_lazy("Send to"),
+        required=False,
+        max_length=500,
+        help_text=_lazy("An e-mail address (empty: your own) or the robot's or webhook's URL."),
+    )
+    secret = forms.CharField(label=_lazy("Signing secret"), required=False, max_length=200)
+
+
+@login_required
+def subscriptions_page(request: HttpRequest) -> HttpResponse:
+    """What the user hears of beyond the defaults, and a form to add to it."""
+    if request.method == "POST":
+        form = SubscriptionForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+
+            def call() -> str:
+                services.create_subscription(request.user, user=request.user, **data)
+                return _("You are subscribed.")
+
+            run_service(request, call)
+        else:
+            flash_form_errors(request, form)
+        return redirect("notifications:subscriptions")
+    return render(
+        request,
+        "notifications/subscriptions.html",
+        {"subscriptions": services.subscriptions_of(request.user), "form": SubscriptionForm()},
+    )
+
+
+@login_required
+@require_POST
+def subscription_delete(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    """End one of the user's subscriptions."""
+
+    def call() -> str:
+        services.delete_subscription(request.user, subscription_id)
+        return _("The subscription is removed.")
+
+    run_service(request, call)
+    return redirect("notifications:subscriptions")

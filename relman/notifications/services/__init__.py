@@ -17,6 +17,7 @@ from relman.notifications.services.subscriptions import (
     delete_subscription,
     get_subscription,
     manageable,
+    subscriptions_of,
     update_subscription,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "queue",
     "recipients",
     "retry",
+    "subscriptions_of",
     "update_subscription",
 ]
