@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relman.core.errors import DomainError, PermissionDenied
@@ -107,16 +107,20 @@ class SubscriptionForm(forms.Form):
     """A person's own subscription: which event, by which channel, to where."""
 
     event = forms.ChoiceField(
-        label=_lazy("Event"), required=False, choices=[("", _lazy("Every event")), *Event.choices]
+        label=gettext_lazy("Event"),
+        required=False,
+        choices=[("", gettext_lazy("Every event")), *Event.choices],
     )
-    channel = forms.ChoiceField(label=_lazy("Channel"), choices=ChannelKind.choices)
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=ChannelKind.choices)
     target = forms.CharField(
-        label=_lazy("Send to"),
+        label=gettext_lazy("Send to"),
         required=False,
         max_length=500,
-        help_text=_lazy("An e-mail address (empty: your own) or the robot's or webhook's URL."),
+        help_text=gettext_lazy(
+            "An e-mail address (empty: your own) or the robot's or webhook's URL."
+        ),
     )
-    secret = forms.CharField(label=_lazy("Signing secret"), required=False, max_length=200)
+    secret = forms.CharField(label=gettext_lazy("Signing secret"), required=False, max_length=200)
 
 
 @login_required
