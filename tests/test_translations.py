@@ -79,3 +79,19 @@ def test_the_counter_finds_an_untranslated_entry():
 def test_the_catalogue_is_loaded():
     with translation.override("zh-hans"):
         assert translation.gettext("Release manager") == "发布经理"
+
+
+def test_translation_functions_keep_the_names_makemessages_looks_for():
+    """makemessages finds strings only in calls of `_`, `gettext`, `gettext_lazy`, ...; a
+    string marked through another alias would silently stay English."""
+    alias = re.compile(
+        r"from django\.utils\.translation import .*\b(?:n?gettext(?:_lazy)?|pgettext(?:_lazy)?)"
+        r" as (?!_\b)\w+"
+    )
+    found = [
+        f"{path.relative_to(PACKAGE)}: {line.strip()}"
+        for path in PACKAGE.rglob("*.py")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if alias.search(line)
+    ]
+    assert not found, found
