@@ -212,7 +212,7 @@ class CabAgendaItem(models.Model):
     """A release on a CAB meeting's agenda and the board's decision on it."""
 
     APPROVE, REJECT, DEFER = "approve", "reject", "defer"
-    DECISIONS = [(APPROVE, _("approve")), (REJECT, _("reject")), (DEFER, _("defer"))]
+    DECISIONS = [(APPROVE, _("approved")), (REJECT, _("rejected")), (DEFER, _("deferred"))]
 
     meeting = models.ForeignKey(CabMeeting, on_delete=models.CASCADE, related_name="agenda")
     release = models.ForeignKey(

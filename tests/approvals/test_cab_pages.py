@@ -183,7 +183,7 @@ def test_a_meeting_decided_from_its_page(world):
         follow=True,
     )
     assert messages_of(response) == [
-        f"The CAB's decision on {approved.number} is recorded: approve."
+        f"The CAB's decision on {approved.number} is recorded: approved."
     ]
     response = chair.post(
         f"/cab/{meeting.pk}/decide/",
