@@ -138,46 +138,42 @@ def meet(actor, release, kind: str, key: str, count: int = 1) -> None:
         for d in step.deliverables:
             if d not in present:
                 meet(actor, release, "deliverable", d)
+        if step.cab:
+            hold_cab(release, key)
+            return
         department = policy.department_of(step, release) or ""
         done = policy.filled_by(release)
         people = approvers(release.application, step.role, count, department=department)
         if step.count is None:
             people = policy.eligible_users(release, step)
         for person in people:
-            if person.pk in done:
-                continue
-            if step.cab:
-                decisions.approve(
-                    person, release, step=key, checks=list(step.checks), cab_meeting=cab_meeting()
-                )
-            else:
+            if person.pk not in done:
                 decisions.approve(person, release, step=key, checks=list(step.checks))
 
 
-def cab_meeting():
-    """A held CAB meeting for factory-made CAB decisions."""
+def hold_cab(release, key: str):
+    """A CAB meeting (a chair and one more member, both present) that approves the release's
+    CAB step, through the CAB services."""
     from django.utils import timezone
 
-    from relman.approvals.models import CabMeeting
+    from relman.approvals.services import cab
 
-    chair = _get_or_make_user("cab-chair", "cab_member", app=None)
-    found = CabMeeting.objects.filter(title="Factory CAB").first()
-    return found or CabMeeting.objects.create(
-        title="Factory CAB", starts=timezone.now(), chair=chair, status=CabMeeting.HELD
+    chair, member = approvers(release.application, "cab_member", 2)
+    meeting = cab.schedule_meeting(
+        chair, f"CAB for {release.number}", timezone.now(), chair=chair, members=[member]
     )
+    cab.record_attendance(chair, meeting, {chair.username: True, member.username: True})
+    return cab.decide_item(chair, meeting, release.number, "approve")
 
 
 def ready(actor, release):
-    """A go readiness review of the current stage, every criterion met by a note."""
-    from relman.approvals.models import ReadinessCriterion, ReadinessReview
+    """A go readiness review of the current stage, every criterion met (noted so), recorded
+    through the readiness service."""
+    from relman.approvals.services import readiness
 
     process, _variant = releases.flow_of(release)
-    review = ReadinessReview.objects.create(
-        release=release, stage=release.stage, decision=ReadinessReview.GO, decided_by=actor
-    )
-    for criterion in process.readiness_criteria:
-        ReadinessCriterion.objects.create(review=review, key=criterion.key, met=True, note="ok")
-    return review
+    criteria = {c.key: {"met": True, "note": "ok"} for c in process.readiness_criteria}
+    return readiness.record_review(actor, release, decision="go", criteria=criteria)
 
 
 # Seed 002's upgrade window: the evenings of the 2nd and 4th Thursday, 19:00-23:00.

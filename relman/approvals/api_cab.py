@@ -133,9 +133,9 @@ def _item(item: Any) -> dict[str, Any]:
         "application": release.application.code,
         "risk": release.risk,
         "stage": item.stage,
-        "stage_label": getattr(item, "stage_label", item.stage),
+        "stage_label": item.stage_label,
         "step": item.step,
-        "step_label": getattr(item, "step_label", item.step),
+        "step_label": item.step_label,
         "window": cab_minutes.window_text(item) or None,
         "planned_start": release.planned_start,
         "planned_end": release.planned_end,
@@ -146,7 +146,10 @@ def _item(item: Any) -> dict[str, Any]:
     }
 
 
-def _summary(meeting: CabMeeting, agenda: list[Any], attendance: list[Any]) -> dict[str, Any]:
+def _summary(
+    meeting: CabMeeting, *, agenda_count: int, decided_count: int, member_count: int
+) -> dict[str, Any]:
+    """A meeting as the list shows it."""
     return {
         "id": meeting.pk,
         "title": meeting.title,
@@ -155,9 +158,9 @@ def _summary(meeting: CabMeeting, agenda: list[Any], attendance: list[Any]) -> d
         "chair": meeting.chair.username,
         "chair_name": str(meeting.chair),
         "status": meeting.status,
-        "agenda_count": len(agenda),
-        "decided_count": sum(1 for i in agenda if i.decision),
-        "member_count": len(attendance),
+        "agenda_count": agenda_count,
+        "decided_count": decided_count,
+        "member_count": member_count,
     }
 
 
@@ -168,7 +171,12 @@ def detail(user: Any, ref: CabMeeting | int) -> dict[str, Any]:
     attendance = cab.attendance_of(meeting)
     problem = cab.quorum_problem(meeting)
     return {
-        **_summary(meeting, agenda, attendance),
+        **_summary(
+            meeting,
+            agenda_count=len(agenda),
+            decided_count=sum(1 for i in agenda if i.decision),
+            member_count=len(attendance),
+        ),
         "minutes": meeting.minutes,
         "quorum": problem is None,
         "quorum_problem": problem,
@@ -197,18 +205,12 @@ def list_meetings(request: HttpRequest, status: str | None = None) -> Any:
     if status:
         meetings = meetings.filter(status=status)
     return [
-        {
-            "id": m.pk,
-            "title": m.title,
-            "starts": m.starts,
-            "location": m.location,
-            "chair": m.chair.username,
-            "chair_name": str(m.chair),
-            "status": m.status,
-            "agenda_count": m.agenda_count,
-            "decided_count": m.decided_count,
-            "member_count": m.member_count,
-        }
+        _summary(
+            m,
+            agenda_count=m.agenda_count,
+            decided_count=m.decided_count,
+            member_count=m.member_count,
+        )
         for m in meetings
     ]
 

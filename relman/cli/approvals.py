@@ -37,10 +37,6 @@ For = Annotated[
 # ---------------------------------------------------------------- the inbox
 
 
-def _short(value: str) -> str:
-    return value[:12] if value else ""
-
-
 def _detail(item: dict[str, Any]) -> None:
     """Print one step of the inbox with what is being approved."""
     head = f"{item['step_label']}, {item['stage_label']}"

@@ -3,8 +3,6 @@ board's decision on a release (as the chair), and save the minutes as a PDF."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,12 +14,12 @@ from rich.markup import escape
 from relman.cli.client import Api
 from relman.cli.i18n import _
 from relman.cli.output import ExitCode, fail, new_table, out, say
+from relman.cli.releases import JsonOption, _when, print_json
 
 cab_app = typer.Typer(
     help=_("CAB meetings: list, show, decide the releases on the agenda, export the minutes."),
     no_args_is_help=True,
 )
-JsonOption = Annotated[bool, typer.Option("--json", help=_("Print the server's JSON."))]
 MeetingId = Annotated[int, typer.Argument(help=_("The meeting's id (from `relman cab list`)."))]
 
 
@@ -35,20 +33,6 @@ class Decision(StrEnum):
     approve = "approve"
     reject = "reject"
     defer = "defer"
-
-
-def _json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def _when(value: str | None) -> str:
-    """An API date-time in the local time zone, to the minute."""
-    if not value:
-        return ""
-    try:
-        return f"{datetime.fromisoformat(value).astimezone():%Y-%m-%d %H:%M}"
-    except ValueError:
-        return value
 
 
 @cab_app.command("list")
@@ -69,7 +53,7 @@ def cab_list(
         else:
             rows = api.get("/cab/meetings", status=status.value if status else None)
     if as_json:
-        _json(rows)
+        print_json(rows)
         return
     if waiting:
         table = new_table(pad_edge=False)
@@ -169,7 +153,7 @@ def cab_show(meeting_id: MeetingId, as_json: JsonOption = False) -> None:
     with Api.from_login() as api:
         meeting = api.get(f"/cab/meetings/{meeting_id}")
     if as_json:
-        _json(meeting)
+        print_json(meeting)
     else:
         _show(meeting)
 
@@ -193,7 +177,7 @@ def cab_decide(
             {"decision": decision.value, "reason": reason},
         )
     if as_json:
-        _json(item)
+        print_json(item)
         return
     say(
         _("The CAB's decision on %(number)s is recorded: %(decision)s.")

@@ -9,7 +9,7 @@ import typer
 
 from relman.cli.bootstrap import on_server
 from relman.cli.i18n import _
-from relman.cli.output import fail, new_table, out, say
+from relman.cli.output import ExitCode, fail, new_table, out, say
 
 outbox_app = typer.Typer(
     help=_("The notification outbox: messages waiting, sent or failed."), no_args_is_help=True
@@ -44,7 +44,7 @@ def outbox_list(
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         option = "--" + str(first["loc"][0]) if first.get("loc") else ""
-        fail(f"{option}: {first['msg']}".strip(": "), code=2)
+        fail(f"{option}: {first['msg']}".strip(": "), code=ExitCode.USAGE)
     with on_server():
         rows, _next = filters.page(services.outbox(None))
         if not rows:
@@ -75,7 +75,7 @@ def outbox_list(
                 message.target,
                 message.status,
                 str(message.attempts),
-                (message.last_error or "")[:80],
+                message.last_error[:80],
             )
         out.print(table)
 

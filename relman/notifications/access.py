@@ -20,11 +20,9 @@ def can_administer(user: Any) -> bool:
     application."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    if user.is_superuser:
-        return True
-    return any(
-        app is None and role == BuiltinRole.RELEASE_ADMINISTRATOR
-        for role, app in permissions.assignments(user)
+    # roles_of(user, None): the roles held for every application.
+    return user.is_superuser or BuiltinRole.RELEASE_ADMINISTRATOR in permissions.roles_of(
+        user, None
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -62,10 +63,5 @@ class OutboxFilters(BaseModel):
 
     def query_string(self, **overrides: Any) -> str:
         """These filters as a URL query string (for links to other pages)."""
-        from urllib.parse import urlencode
-
-        data = {**self.model_dump(mode="json", exclude_none=True), **overrides}
-        data = {
-            k: v for k, v in data.items() if v not in (None, "") and not (k == "limit" and v == 50)
-        }
-        return urlencode(data)
+        data = {**self.model_dump(mode="json", exclude_defaults=True), **overrides}
+        return urlencode({k: v for k, v in data.items() if v not in (None, "")})

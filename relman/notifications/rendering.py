@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from relman.core.errors import DomainError
 from relman.notifications.choices import Event
 from relman.notifications.models import Message
-from relman.processes.definition import pick
-from relman.processes.messages import role_label
+from relman.processes.definition import Process, Variant, pick
+from relman.processes.messages import role_label, stage_label, step_label
 from relman.releases.choices import Outcome
 
 
@@ -113,15 +113,22 @@ def _headlines() -> dict[str, str]:
     }
 
 
-def _stage_label(release: Any, key: str, language: str) -> str:
+def _flow(release: Any) -> tuple[Process, Variant] | None:
+    """The process and flow the release follows; None without a release or when its flow is
+    gone (the message is still sent, with raw keys instead of labels)."""
     from relman.releases.services.state import flow_of  # releases build on nothing of ours
 
+    if release is None:
+        return None
     try:
-        _process, variant = flow_of(release)
+        return flow_of(release)
     except DomainError:
-        return key
-    stage = variant.stage(key)
-    return (pick(stage.label, language) or key) if stage else key
+        return None
+
+
+def _stage_label(release: Any, key: str) -> str:
+    flow = _flow(release)
+    return (stage_label(flow[1], key) or key) if flow else key
 
 
 def _step_label(release: Any, data: dict[str, Any], language: str) -> str:
@@ -131,30 +138,18 @@ def _step_label(release: Any, data: dict[str, Any], language: str) -> str:
     if isinstance(label, dict):
         return pick(label, language) or str(data.get("step", ""))
     step = str(data.get("step") or data.get("role") or "")
-    if not step or release is None:
+    flow = _flow(release) if step else None
+    if flow is None:
         return step
-    from relman.processes.messages import step_label
-    from relman.releases.services.state import flow_of
-
-    try:
-        process, variant = flow_of(release)
-    except DomainError:
-        return step
+    process, variant = flow
     stage = variant.stage(str(data.get("stage") or release.stage))
     found = stage.step(step) if stage is not None else None
     return step_label(process, found) if found is not None else role_label(process, step)
 
 
 def _deliverable_label(release: Any, key: str, language: str) -> str:
-    from relman.releases.services.state import flow_of
-
-    if release is None:
-        return key
-    try:
-        process, _variant = flow_of(release)
-    except DomainError:
-        return key
-    return pick(process.deliverables.get(key), language) or key
+    flow = _flow(release)
+    return (pick(flow[0].deliverables.get(key), language) or key) if flow else key
 
 
 def _outcome_label(value: Any) -> str:
@@ -178,7 +173,7 @@ def _render(message: Message, language: str) -> Rendered:
     actor = actor or str(data.get("actor_name") or "") or _("relman")
     number, title = (release.number, release.title) if release is not None else ("", "")
     stage_key = str(data.get("stage") or (release.stage if release is not None else ""))
-    stage = _stage_label(release, stage_key, language) if release and stage_key else stage_key
+    stage = _stage_label(release, stage_key) if stage_key else stage_key
     step = _step_label(release, data, language) or stage
     values = {
         "release": number or _("a release"),

@@ -41,8 +41,9 @@ def describe_unmet(process: Process, variant: Variant, stage: str, unmet: Unmet)
     if unmet.kind == "readiness":
         return _("Stage '%(stage)s' needs a readiness review decided 'go'.") % params
     step = variant.stage(stage).step(unmet.key) if variant.stage(stage) else None
-    params.update(role=step_label(process, step) if step else unmet.key)
-    params.update(needed=unmet.needed, have=unmet.have)
+    params.update(
+        role=step_label(process, step) if step else unmet.key, needed=unmet.needed, have=unmet.have
+    )
     return (
         _("Stage '%(stage)s' needs %(needed)d approval(s) by '%(role)s' (has %(have)d).") % params
     )

@@ -17,7 +17,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -107,9 +106,8 @@ def _meeting(user: Any, meeting_id: int) -> CabMeeting:
         raise Http404(exc.message) from exc
 
 
-def _back(meeting: CabMeeting | int, anchor: str = "") -> HttpResponse:
-    pk = meeting.pk if isinstance(meeting, CabMeeting) else meeting
-    response = redirect("web:cab-detail", meeting_id=pk)
+def _back(meeting: CabMeeting, anchor: str = "") -> HttpResponse:
+    response = redirect("web:cab-detail", meeting_id=meeting.pk)
     if anchor:
         response["Location"] += f"#{anchor}"
     return response
@@ -160,14 +158,12 @@ def cab_list(request: HttpRequest) -> HttpResponse:
     meetings = list(cab.meetings_with_counts(request.user))
     for meeting in meetings:
         meeting.colour = STATUS_COLOURS.get(meeting.status, "grey")
-    now = timezone.now()
     context = {
         "upcoming": [m for m in meetings if m.status == CabMeeting.PLANNED],
         "past": [m for m in meetings if m.status != CabMeeting.PLANNED],
         "waiting": cab.waiting(request.user),
         "form": form,
         "can_run": can_run,
-        "now": now,
     }
     return render(
         request, "web/cab_list.html", context, status=400 if form and form.errors else 200
@@ -204,7 +200,6 @@ def cab_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "quorum_problem": problem,
         "undecided": sum(1 for item in agenda if not item.decision),
         "agenda_decided": any(item.decision for item in agenda),
-        "decisions": CabAgendaItem.DECISIONS,
         "language": get_language(),
     }
     return render(request, "web/cab_detail.html", context)

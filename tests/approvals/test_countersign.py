@@ -93,6 +93,7 @@ def meet_all_but_approvals(world: World, release: Release) -> None:
 def test_a_new_system_walks_the_whole_countersign_chain(world):
     release = world.create("new_system", "planned")
     factories.walk_to(world.crew, release, "approval_project_department")
+    partly_checked = []
     for stage, role in CHAIN:
         release.refresh_from_db()
         assert release.stage == stage
@@ -119,6 +120,7 @@ def test_a_new_system_walks_the_whole_countersign_chain(world):
         if checks:
             status, body = world.decide(approver, release, role, checks=checks[:-1])
             assert status == 400 and body["errors"]["checks"], body
+            partly_checked.append(role)
 
         status, body = world.decide(approver, release, role, checks=checks, comment="OK")
         assert status == 201, body
@@ -135,6 +137,7 @@ def test_a_new_system_walks_the_whole_countersign_chain(world):
         status, body = world.advance(release)
         assert status == 200, body
     assert release.__class__.objects.get(pk=release.pk).stage == "implementation"
+    assert partly_checked  # the refusal of a partial checklist was exercised
     decided = Approval.objects.filter(release=release, voided__isnull=True).order_by("created")
     assert [a.step for a in decided] == [role for _s, role in CHAIN]
     assert AuditEvent.objects.filter(release=release, action="approval.approved").count() == 4

@@ -52,12 +52,16 @@ def test_a_department_head_approves_and_the_owner_rejects_from_the_inbox(live_se
             expect(page.locator("main")).to_contain_text("Release owner")
             reject = page.get_by_role("form", name=f"Reject {release.number}")
             # Chromium itself refuses a rejection without a reason (the field is required).
+            comment = reject.locator("textarea[name=comment]")
+            assert comment.evaluate("e => e.validity.valueMissing") is True
             reject.get_by_role("button", name="Reject").click()
             expect(page).to_have_url(f"{base}/approvals/")
             expect(page.locator(".message-success")).to_have_count(0)  # nothing was sent
-            reject.locator("textarea[name=comment]").fill("The backout plan misses the DB.")
+            comment.fill("The backout plan misses the DB.")
             reject.get_by_role("button", name="Reject").click()
-            expect(page.locator(".message-success, .message-warning")).to_be_visible()
+            expect(page.locator(".message-success")).to_contain_text(
+                f"Your rejection of {release.number} is recorded"
+            )
             page.goto(f"{base}/releases/{release.number}/")
             expect(page.locator(".stage-current")).not_to_contain_text("Release plan review")
             expect(page.locator("#history")).to_contain_text("Rejected")
@@ -69,3 +73,5 @@ def test_a_department_head_approves_and_the_owner_rejects_from_the_inbox(live_se
     assert release.stage != "plan_review"
     decided = Approval.objects.filter(release=release, approver=head).get()
     assert decided.decision == "approved" and decided.voided is not None  # voided by the return
+    rejected = Approval.objects.get(release=release, decision="rejected")
+    assert rejected.comment == "The backout plan misses the DB."

@@ -189,11 +189,14 @@ def test_messages_roll_back_with_the_change(cast):
 def test_every_event_has_words(cast, emit):
     from relman.notifications.rendering import render
 
+    rendered_events = set()
     for event in Event:
         for message in emit(event, cast.release, actor=cast.crew, users=[cast.approver]):
             rendered = render(message)
             assert cast.release.number in rendered.text
             assert rendered.link == f"https://relman.example.test/releases/{cast.release.number}/"
+            rendered_events.add(event)
+    assert rendered_events == set(Event)  # no event went unrendered for want of a recipient
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,15 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from relman.accounts.choices import BuiltinRole
 from relman.approvals.models import CabAgendaItem, CabAttendance, CabMeeting, PendingStep
 from relman.core import permissions
 from relman.core.errors import DomainError, NotFound, PermissionDenied
-from relman.processes.definition import ApprovalStep, pick
-from relman.processes.messages import role_label, step_label
+from relman.processes.definition import ApprovalStep
+from relman.processes.messages import role_label, stage_label, step_label
 from relman.releases import access
 from relman.releases.choices import Status
 from relman.releases.models import Release
@@ -116,14 +115,13 @@ def waiting(user: Any = None, releases: QuerySet[Release] | None = None) -> list
         if step is None:
             continue
         process, variant = flow_of(release)
-        stage = variant.stage(row.stage)
         found.append(
             Waiting(
                 release=release,
                 pending=row,
                 step=step,
                 step_label=step_label(process, step),
-                stage_label=pick(stage.label, _language()) if stage else row.stage,
+                stage_label=stage_label(variant, row.stage),
             )
         )
     if found:
@@ -138,10 +136,6 @@ def waiting(user: Any = None, releases: QuerySet[Release] | None = None) -> list
         for row in found:
             row.meeting = planned.get(row.release.pk)
     return found
-
-
-def _language() -> str:
-    return get_language() or "en"
 
 
 # ---------------------------------------------------------------- reading a meeting
@@ -173,7 +167,6 @@ def agenda_of(meeting: CabMeeting) -> list[CabAgendaItem]:
             "approval",
         ).order_by("position", "pk")
     )
-    language = _language()
     for item in items:
         item.stage_label, item.step_label = item.stage, item.step
         item.schedule = getattr(item.release, "schedule", None)
@@ -183,7 +176,7 @@ def agenda_of(meeting: CabMeeting) -> list[CabAgendaItem]:
             continue
         stage = variant.stage(item.stage)
         step = stage.step(item.step) if stage else None
-        item.stage_label = pick(stage.label, language) if stage else item.stage
+        item.stage_label = stage_label(variant, item.stage)
         item.step_label = step_label(process, step) if step else role_label(process, item.step)
     return items
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -94,12 +93,6 @@ def _step_of(pending: PendingStep) -> ApprovalStep | None:
     return stage.step(pending.step) if stage else None
 
 
-def _with_delegates(users: list[Any]) -> list[Any]:
-    """The users and the people standing in for them now, each once."""
-    everyone = [*users, *policy.active_delegates(users)]
-    return list({u.pk: u for u in everyone}.values())
-
-
 def _handle(pk: int, now: datetime) -> tuple[int, int]:
     """Remind or escalate one step; (reminders sent, escalations made), each 0 or 1."""
     with transaction.atomic():
@@ -143,12 +136,12 @@ def _handle(pk: int, now: datetime) -> tuple[int, int]:
                 "approval.escalated",
                 release,
                 data={**data, "escalated_to": pending.escalate_role},
-                users=_with_delegates(users),
+                users=policy.with_delegates(users),
             )
             return 0, 1
         if pending.reminded is not None or not _claim(pending, "reminded", now):
             return 0, 0
         filled = policy.filled_by(release)
         users = [u for u in policy.eligible_users(release, step) if u.pk not in filled]
-        emit("approval.reminder", release, data=data, users=_with_delegates(users))
+        emit("approval.reminder", release, data=data, users=policy.with_delegates(users))
         return 1, 0

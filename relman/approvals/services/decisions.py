@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from relman.approvals.models import PendingStep
 from relman.approvals.services import policy
 from relman.audit import services as audit
 from relman.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -19,6 +20,7 @@ from relman.processes import engine
 from relman.processes.definition import ApprovalStep, Process, Variant, pick
 from relman.processes.messages import stage_label, step_label
 from relman.releases import access
+from relman.releases.choices import Status
 from relman.releases.models import Approval, Release
 from relman.releases.services.state import flow_of, snapshot
 
@@ -62,7 +64,7 @@ def decide(
         raise ValidationFailed(_("At most 5000 characters."), field="comment")
     with transaction.atomic():
         release = access.get_visible(actor, ref, for_update=True)
-        if release.status != "in_progress":
+        if release.status != Status.IN_PROGRESS:
             raise Conflict(_("Release %s is closed.") % release.number)
         process, variant = flow_of(release)
         stage = variant.stage(release.stage)
@@ -277,13 +279,11 @@ def refresh_steps(release: Release) -> None:
     stage = variant.stage(release.stage)
     snap = snapshot(release)
     for _pending, step in policy.sync_steps(release, stage, snap):
-        users = policy.eligible_users(release, step)
-        users += policy.active_delegates(users)
         emit(
             "approval.requested",
             release,
             data={"stage": release.stage, "step": step.key},
-            users=list({u.pk: u for u in users}.values()),
+            users=policy.with_delegates(policy.eligible_users(release, step)),
         )
 
 
@@ -333,9 +333,6 @@ def open_waiting_steps() -> int:
     """Open the pending steps of every open release that has none (releases from before
     approval policies, or loaded without the services). Idempotent; returns how many
     steps it opened. Approvers are not notified of these."""
-    from relman.approvals.models import PendingStep
-    from relman.releases.choices import Status
-
     opened = 0
     for release in Release.objects.filter(status=Status.IN_PROGRESS).exclude(
         pk__in=PendingStep.objects.filter(closed__isnull=True).values("release_id")

@@ -91,6 +91,12 @@ def active_delegates(users: list[Any], at: Any = None) -> list[Any]:
     ]
 
 
+def with_delegates(users: list[Any], at: Any = None) -> list[Any]:
+    """The users and the people standing in for them now, each once: whom to tell of a step."""
+    everyone = [*users, *active_delegates(users, at)]
+    return list({u.pk: u for u in everyone}.values())
+
+
 def refusal(
     process: Process,
     release: Release,

@@ -25,6 +25,7 @@ from relman.core.errors import Conflict, PermissionDenied, raise_if_invalid
 from relman.processes.definition import Criterion, Process, Stage, Variant, pick
 from relman.processes.messages import role_label, stage_label
 from relman.releases import access
+from relman.releases.choices import Status
 from relman.releases.models import ChecklistTick, DeliverableVersion, Release
 from relman.releases.services.state import flow_of
 
@@ -68,14 +69,14 @@ def refusal(actor: Any, release: Release, process: Process, stage: Stage) -> str
 def _review_stage(release: Release, variant: Variant) -> Stage:
     """The current stage, when it holds a readiness review; else the refusal."""
     stage = variant.stage(release.stage)
-    if release.status != "in_progress" or stage is None or not stage.readiness:
+    if release.status != Status.IN_PROGRESS or stage is None or not stage.readiness:
         raise Conflict(_no_review(release, variant))
     return stage
 
 
 def _no_review(release: Release, variant: Variant) -> str:
     """Why no review can be recorded: the release is closed, or its stage holds none."""
-    if release.status != "in_progress":
+    if release.status != Status.IN_PROGRESS:
         return _("Release %s is closed.") % release.number
     return _("Stage '%(stage)s' of release %(number)s has no readiness review.") % {
         "stage": stage_label(variant, release.stage),
@@ -395,7 +396,7 @@ def readiness_state(user: Any, release: Release) -> ReadinessState:
     process, variant = flow_of(release)
     language = get_language()
     stage = variant.stage(release.stage)
-    applies = bool(stage and stage.readiness and release.status == "in_progress")
+    applies = bool(stage and stage.readiness and release.status == Status.IN_PROGRESS)
     versions = latest_versions(release)
     ticked = ticked_items(release)
 

@@ -194,14 +194,15 @@ def emit(
     if event not in Event.values:
         raise ValueError(f"unknown notification event '{event}'")
     stored = _plain(data)
-    if actor is not None and getattr(actor, "pk", None):
-        stored.setdefault("actor_name", str(actor))
+    known_actor = actor if getattr(actor, "pk", None) else None  # None: the system
+    if known_actor is not None:
+        stored.setdefault("actor_name", str(known_actor))
     now = timezone.now()
     messages = [
         Message(
             event=event,
             release=release,
-            actor=actor if getattr(actor, "pk", None) else None,
+            actor=known_actor,
             recipient=r.user,
             subscription=r.subscription,
             channel=r.channel,

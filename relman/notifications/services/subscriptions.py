@@ -20,6 +20,7 @@ from relman.accounts.models import Role
 from relman.audit import services as audit
 from relman.cmdb.models import Application
 from relman.core.errors import NotFound, PermissionDenied, raise_if_invalid
+from relman.core.validators import reject_nul
 from relman.notifications import access
 from relman.notifications.choices import (
     SECRET_CHANNELS,
@@ -90,6 +91,29 @@ def _resolve(values: dict[str, Any], errors: dict[str, list[str]]) -> None:
         values["role"] = None
 
 
+def _target_problem(channel: str, target: str, user: Any, role: Any) -> str | None:
+    """What is wrong with where the messages go: a URL for a robot or webhook, an address for
+    e-mail (empty: the person's own, or each role holder's)."""
+    if channel in URL_CHANNELS:
+        if not target:
+            return _("Give the URL of the webhook or robot.")
+        try:
+            _url(target)
+        except ValidationError:
+            return _("Enter a URL that starts with http:// or https://.")
+    elif channel == ChannelKind.EMAIL:
+        if target:
+            try:
+                validate_email(target)
+            except ValidationError:
+                return _("Enter a valid e-mail address.")
+        elif user is None and role is None:
+            return _("Give the e-mail address the messages go to.")
+        elif user is not None and not user.email:
+            return _("%s has no e-mail address: give the address the messages go to.") % user
+    return None
+
+
 def _check(values: dict[str, Any], user: Any) -> None:
     """Every field's problems at once, each naming its field."""
     errors: dict[str, list[str]] = {}
@@ -99,10 +123,11 @@ def _check(values: dict[str, Any], user: Any) -> None:
             values[name] = ""
         elif not isinstance(value, str):
             errors[name] = [_("Must be text.")]
-        elif "\x00" in value:
-            errors[name] = [_("must not contain NUL characters")]
         else:
-            values[name] = value.strip()
+            try:
+                values[name] = reject_nul(value).strip()
+            except ValueError as exc:
+                errors[name] = [str(exc)]
     _resolve(values, errors)
     event, channel = values["event"], values["channel"]
     target, secret, language = values["target"], values["secret"], values["language"]
@@ -136,28 +161,10 @@ def _check(values: dict[str, Any], user: Any) -> None:
         errors.setdefault("channel", []).append(
             _("A role's holders hear by e-mail; subscribe a channel without a role instead.")
         )
-    if channel in URL_CHANNELS and "target" not in errors:
-        if not target:
-            errors.setdefault("target", []).append(_("Give the URL of the webhook or robot."))
-        else:
-            try:
-                _url(target)
-            except ValidationError:
-                errors.setdefault("target", []).append(
-                    _("Enter a URL that starts with http:// or https://.")
-                )
-    if channel == ChannelKind.EMAIL and "target" not in errors:
-        if target:
-            try:
-                validate_email(target)
-            except ValidationError:
-                errors.setdefault("target", []).append(_("Enter a valid e-mail address."))
-        elif user is None and role is None:
-            errors.setdefault("target", []).append(_("Give the e-mail address the messages go to."))
-        elif user is not None and not user.email:
-            errors.setdefault("target", []).append(
-                _("%s has no e-mail address: give the address the messages go to.") % user
-            )
+    if "target" not in errors:
+        problem = _target_problem(channel, target, user, role)
+        if problem:
+            errors["target"] = [problem]
     if secret and channel in ChannelKind.values and channel not in SECRET_CHANNELS:
         errors.setdefault("secret", []).append(
             _("Only webhooks and DingTalk robots take a secret.")
