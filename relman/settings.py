@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "relman.core.middleware.RequestContextMiddleware",
+    "relman.core.limits.TimeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "relman.urls"
@@ -118,6 +119,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# PostgreSQL cancels a statement running longer than this (0: never); the request gets a 503.
+RELMAN_DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("RELMAN_DB_STATEMENT_TIMEOUT_MS", "30000"))
+if DATABASES["default"]["ENGINE"] in {
+    "django.db.backends.postgresql",
+    "django.db.backends.postgresql_psycopg2",
+}:
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = (
+        f"{_pg_options.get('options', '')} -c statement_timeout={RELMAN_DB_STATEMENT_TIMEOUT_MS}"
+    ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -143,9 +154,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "files"
 
-# Deliverable uploads.
+# Deliverable uploads, and the largest request body besides uploaded files (forms, JSON).
 RELMAN_MAX_UPLOAD_BYTES = int(os.environ.get("RELMAN_MAX_UPLOAD_MB", "50")) * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("RELMAN_MAX_BODY_MB", "10")) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Release numbering: fields {year}, {app} (application code) and {seq}.
@@ -157,6 +168,15 @@ RELMAN_PROCESS_DIRS = [
     if p
 ]
 RELMAN_TOKEN_DAYS = int(os.environ.get("RELMAN_TOKEN_DAYS", "90"))
+# How long making one PDF (the CAB minutes) may take before the request is answered 503.
+RELMAN_PDF_TIMEOUT_SECONDS = float(os.environ.get("RELMAN_PDF_TIMEOUT_SECONDS", "60"))
+# Internal addresses and host names that webhooks and robots may be sent to nonetheless
+# (comma-separated: 10.20.0.0/16,hooks.intra.example). See relman/core/outbound.py.
+RELMAN_OUTBOUND_ALLOW = [
+    entry.strip()
+    for entry in os.environ.get("RELMAN_OUTBOUND_ALLOW", "").split(",")
+    if entry.strip()
+]
 
 # Background work: Celery. Without a broker the worker runs inside the server process.
 CELERY_BROKER_URL = os.environ.get("RELMAN_BROKER_URL", "memory://")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from relman.approvals.models import CabMeeting
 from relman.approvals.services import cab
+from relman.core.pdf import render_pdf
 
 TEMPLATE = "approvals/cab_minutes.html"
 
@@ -77,12 +78,11 @@ def minutes_html(meeting: CabMeeting, language: str, *, by: Any = None) -> str:
 
 def minutes_pdf(user: Any, ref: CabMeeting | int | str, language: str | None = None) -> bytes:
     """The minutes of a meeting the user may see, as a PDF in `language` (default: the
-    active one)."""
-    from weasyprint import HTML  # loaded on demand: it needs the system's Pango
-
+    active one). Made in a child process: `TimedOut` (a 503) after
+    RELMAN_PDF_TIMEOUT_SECONDS."""
     meeting = cab.get_meeting(user, ref)
     html = minutes_html(meeting, language or translation.get_language() or "en", by=user)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return render_pdf(html, str(settings.BASE_DIR))
 
 
 def filename(meeting: CabMeeting) -> str:

@@ -1,7 +1,8 @@
 """Thin adapters that send a rendered message through one channel each.
 
 E-mail goes through Django's mail API (SMTP settings from the environment); the webhook and
-the chat robots are one HTTP POST each with httpx, with a timeout. Each adapter raises
+the chat robots are one HTTP POST each with httpx, with a timeout, through the outbound guard
+(`core.outbound`: no internal addresses, no redirects). Each adapter raises
 `DeliveryFailed` when the message did not arrive: `final=True` when sending it again cannot
 help (the receiver refused it for good), so the outbox stops retrying at once.
 """
@@ -22,6 +23,7 @@ import httpx
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
+from relman.core import outbound
 from relman.notifications.choices import ChannelKind
 from relman.notifications.models import Message
 from relman.notifications.rendering import Rendered
@@ -141,9 +143,10 @@ def _encode(payload: dict[str, Any]) -> bytes:
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    """POST the body; transport errors and refusing statuses become DeliveryFailed."""
+    """POST the body through the outbound guard; transport errors and refusing statuses
+    become DeliveryFailed, a refused address a final one."""
     try:
-        response = httpx.post(
+        response = outbound.post(
             url,
             content=body,
             headers={
@@ -152,8 +155,10 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
                 **headers,
             },
             timeout=timeout(),
-            follow_redirects=False,
         )
+    except outbound.OutboundRefused as exc:
+        # An internal address stays internal: sending again cannot help.
+        raise DeliveryFailed(str(exc), final=True) from exc
     except httpx.HTTPError as exc:
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
     if response.status_code >= 300:

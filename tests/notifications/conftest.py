@@ -198,6 +198,15 @@ def _base_url(settings):
     settings.RELMAN_BASE_URL = "https://relman.example.test"
 
 
+@pytest.fixture(autouse=True)
+def _local_receivers_allowed(settings, monkeypatch):
+    """The receivers here listen on 127.0.0.1, which the outbound guard refuses by default:
+    allow it, as an operator would with RELMAN_OUTBOUND_ALLOW (the environment too, for the
+    worker processes some tests start)."""
+    settings.RELMAN_OUTBOUND_ALLOW = ["127.0.0.1/32"]
+    monkeypatch.setenv("RELMAN_OUTBOUND_ALLOW", "127.0.0.1/32")
+
+
 @dataclass
 class Cast:
     """rita requests crm releases (English), mark manages them (Chinese), pam approves as

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from relman.accounts.models import Role
 from relman.audit import services as audit
 from relman.cmdb.models import Application
+from relman.core import outbound
 from relman.core.errors import NotFound, PermissionDenied, raise_if_invalid
 from relman.core.validators import reject_nul
 from relman.notifications import access
@@ -91,9 +92,12 @@ def _resolve(values: dict[str, Any], errors: dict[str, list[str]]) -> None:
         values["role"] = None
 
 
-def _target_problem(channel: str, target: str, user: Any, role: Any) -> str | None:
-    """What is wrong with where the messages go: a URL for a robot or webhook, an address for
-    e-mail (empty: the person's own, or each role holder's)."""
+def _target_problem(
+    channel: str, target: str, user: Any, role: Any, *, outbound_check: bool = True
+) -> str | None:
+    """What is wrong with where the messages go: a URL for a robot or webhook (that the
+    outbound guard lets relman call), an address for e-mail (empty: the person's own, or each
+    role holder's)."""
     if channel in URL_CHANNELS:
         if not target:
             return _("Give the URL of the webhook or robot.")
@@ -101,6 +105,8 @@ def _target_problem(channel: str, target: str, user: Any, role: Any) -> str | No
             _url(target)
         except ValidationError:
             return _("Enter a URL that starts with http:// or https://.")
+        if outbound_check:
+            return outbound.url_problem(target)
     elif channel == ChannelKind.EMAIL:
         if target:
             try:
@@ -114,8 +120,9 @@ def _target_problem(channel: str, target: str, user: Any, role: Any) -> str | No
     return None
 
 
-def _check(values: dict[str, Any], user: Any) -> None:
-    """Every field's problems at once, each naming its field."""
+def _check(values: dict[str, Any], user: Any, *, outbound_check: bool = True) -> None:
+    """Every field's problems at once, each naming its field. `outbound_check`: ask the
+    outbound guard about the target URL too."""
     errors: dict[str, list[str]] = {}
     for name in ("event", "channel", "target", "secret", "language"):
         value = values.get(name)
@@ -162,7 +169,7 @@ def _check(values: dict[str, Any], user: Any) -> None:
             _("A role's holders hear by e-mail; subscribe a channel without a role instead.")
         )
     if "target" not in errors:
-        problem = _target_problem(channel, target, user, role)
+        problem = _target_problem(channel, target, user, role, outbound_check=outbound_check)
         if problem:
             errors["target"] = [problem]
     if secret and channel in ChannelKind.values and channel not in SECRET_CHANNELS:
@@ -253,7 +260,12 @@ def update_subscription(actor: Any, subscription_id: int | str, **changes: Any) 
         before = describe(subscription)
         values = {name: getattr(subscription, name) for name in FIELDS}
         values.update(changes)
-        _check(values, subscription.user)
+        # The guard is asked when the URL or the channel changes, or the subscription is
+        # switched on: one whose target has since become refused can still be switched off
+        # (and is refused when sending anyway).
+        moved = any(values[name] != getattr(subscription, name) for name in ("target", "channel"))
+        switched_on = values["active"] is True and not subscription.active
+        _check(values, subscription.user, outbound_check=moved or switched_on)
         if _same(values, subscription.user, exclude=subscription.pk):
             raise_if_invalid({"event": [_("This subscription exists already.")]})
         for name, value in values.items():
