@@ -19,6 +19,7 @@ from relman.cli import (
     admin,
     applications,
     approvals,
+    backup,
     cab,
     calendar,
     deliverables,
@@ -65,6 +66,7 @@ app.add_typer(processes.process_app, name="process", rich_help_panel=SERVER, epi
 app.add_typer(applications.app_app, name="app", rich_help_panel=SERVER, epilog=EPILOG)
 app.add_typer(calendar.calendar_app, name="calendar", rich_help_panel=SERVER, epilog=EPILOG)
 app.add_typer(outbox.outbox_app, name="outbox", rich_help_panel=SERVER, epilog=EPILOG)
+backup.register(app, SERVER, EPILOG)
 
 app.command("login", rich_help_panel=CLIENT, epilog=EPILOG)(login.login)
 app.command("logout", rich_help_panel=CLIENT, epilog=EPILOG)(login.logout)
