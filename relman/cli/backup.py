@@ -184,7 +184,8 @@ def _rows_in_the_way() -> dict[str, int]:
         counts["accounts.role"] = Role.objects.filter(builtin=False).count()
     if counts.get("audit.chainhead"):
         counts["audit.chainhead"] = ChainHead.objects.filter(seq__gt=0).count()
-    return {name: count for name, count in counts.items() if count}
+    busiest = sorted(counts.items(), key=lambda item: -item[1])
+    return {name: count for name, count in busiest if count}
 
 
 def restore(

@@ -131,8 +131,12 @@ def records(model: type[models.Model], using: str = DEFAULT_DB_ALIAS) -> Iterato
 
 
 def dump_line(record: dict[str, Any]) -> str:
-    """One record as one line of JSON, keys sorted, times at full precision."""
-    return json.dumps(record, cls=_Encoder, sort_keys=True, ensure_ascii=False)
+    """One record as one line of JSON, times at full precision.
+
+    Keys keep their order (the fields' order, and JSON values' own order as stored), so a
+    JSON column reads back exactly as it was.
+    """
+    return json.dumps(record, cls=_Encoder, ensure_ascii=False)
 
 
 def dump_all(using: str = DEFAULT_DB_ALIAS) -> dict[str, list[str]]:
