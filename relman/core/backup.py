@@ -207,8 +207,10 @@ def write_backup(
         staging = Path(tmp)
         members: dict[str, dict[str, Any]] = {}
         counts: dict[str, int] = {}
+        # One snapshot for every table; inside a caller's transaction (tests) it is theirs.
+        fresh = not connection.in_atomic_block
         with transaction.atomic(using=using):
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql" and fresh:
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             info = snapshot_info() if snapshot_info else {}
