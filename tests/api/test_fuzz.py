@@ -1,0 +1,177 @@
+"""Schemathesis over the whole OpenAPI document, in-process through the WSGI application.
+
+Every operation is fuzzed twice: with the bearer token of an administrator and with that
+of an ordinary user (rita, a requester of crm). Both see a small world made through the
+factories (releases, a deliverable, windows, a freeze, a CAB meeting, a delegation, a
+subscription), and the generated path parameters are, half of the time, swapped for the
+ids and numbers of those objects so the fuzzing reaches past the 404s.
+
+Every check schemathesis has is on: no server error, the status, the content type and the
+body conform to the document, invalid data is refused and valid data accepted, and so on.
+Valid data may be refused with a 400 or 422, for what a schema cannot say (a stale cursor,
+an application that does not exist, a rule of the process).
+
+The world is made once for the module, inside a transaction rolled back at its end; each
+operation runs in a savepoint of it (pytest-django's `db`), so what one operation's
+examples write is gone before the next operation starts. The examples of one operation
+share their rows, which the checks tolerate.
+
+`RELMAN_FUZZ_EXAMPLES` sets the examples per operation (15 by default; `make fuzz` runs
+200). The run is derandomized, so it is the same on every machine, unless
+`RELMAN_FUZZ_RANDOM=1` (`make fuzz` sets it) lets Hypothesis pick new inputs each time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import hypothesis
+import pytest
+import schemathesis
+from django.db import connections, transaction
+from django.test.utils import override_settings
+from django.utils import timezone
+from hypothesis import strategies as st
+from schemathesis.config import PositiveDataAcceptanceConfig
+
+from relman.accounts.services import create_token
+from relman.wsgi import application
+from tests import factories
+from tests.api.matrix import World
+
+EXAMPLES = int(os.environ.get("RELMAN_FUZZ_EXAMPLES", "15"))
+RANDOM = os.environ.get("RELMAN_FUZZ_RANDOM", "") == "1"
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+schema.config.generation.update(max_examples=EXAMPLES, deterministic=not RANDOM, database="none")
+schema.config.suppress_health_check = list(schemathesis.config.HealthCheck)
+# A schema-valid request may still be refused for what the schema cannot say (an unknown
+# application, a stale cursor, a rule of the process): a 400 or 422 naming the field.
+schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
+    expected_statuses=[*PositiveDataAcceptanceConfig().expected_statuses, 400, 422]
+)
+
+# What the path parameters may name in the world: filled by the `fuzz_world` fixture.
+KNOWN: dict[str, list[Any]] = {}
+
+
+@schema.hook
+def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
+    """Half of the time, name objects that exist instead of the generated values."""
+    if not path_parameters:
+        return st.just(path_parameters)
+
+    def known(pick: int) -> dict[str, Any]:
+        chosen = dict(path_parameters)
+        for name in chosen:
+            values = KNOWN.get(name)
+            if values:
+                chosen[name] = values[pick % len(values)]
+        return chosen
+
+    return st.one_of(st.just(path_parameters), st.integers(0, 1000).map(known))
+
+
+class FuzzWorld(World):
+    """The matrix's world, with an administrator and objects behind every kind of id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.users["admin"] = factories.admin("ada")
+        admin, rita = self.users["admin"], self.users["requester"]
+        now = timezone.now()
+        window = factories.release_window(self.app)
+        scheduled = factories.release(rita, self.app, title="Scheduled")
+        factories.schedule(admin, scheduled)
+        from relman.approvals.services import cab, delegation
+        from relman.calendar.services import freezes, plan
+        from relman.notifications.services import subscriptions
+
+        freeze = freezes.create_freeze(
+            admin,
+            name="Year end",
+            reason="Closing the books.",
+            starts=now + timedelta(days=60),
+            ends=now + timedelta(days=70),
+            application=self.app,
+        )
+        meeting = cab.schedule_meeting(
+            admin, "Weekly CAB", now + timedelta(days=1), chair=admin, members=[self.users["crew"]]
+        )
+        handover = delegation.create_delegation(
+            rita,
+            delegate=self.users["owner"],
+            starts=now,
+            ends=now + timedelta(days=7),
+            reason="Holiday.",
+        )
+        subscription = subscriptions.create_subscription(
+            rita, user=rita, channel="email", target="rita@example.com"
+        )
+        year = timezone.localdate().year
+        drafted = plan.generate_plan(admin, year)
+        occurrences = list(drafted.occurrences.values_list("pk", flat=True)[:3])
+        releases = [self.release, self.in_review, scheduled]
+        KNOWN.update(
+            ref=[r.number for r in releases] + [r.pk for r in releases],
+            action=["advance", "return", "cancel"],
+            key=["release_plan"],
+            number=[1],
+            window_id=[window.pk],
+            freeze_id=[freeze.pk],
+            meeting_id=[meeting.pk],
+            delegation_id=[handover.pk],
+            subscription_id=[subscription.pk],
+            occurrence_id=occurrences,
+            year=[year],
+            name=["tfdl", "feh"],
+        )
+        self.secrets = {}
+        for who in ("admin", "requester"):
+            _token, self.secrets[who] = create_token(None, self.users[who], name="fuzz")
+
+
+@pytest.fixture(scope="module")
+def fuzz_world(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FuzzWorld]:
+    """The world, made once in a transaction that is rolled back after the module."""
+    media = tmp_path_factory.mktemp("fuzz-files")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            MEDIA_ROOT=media,
+            RELMAN_PROCESS_DIRS=[],
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        ),
+    ):
+        atomics = {alias: transaction.atomic(using=alias) for alias in connections}
+        for atomic in atomics.values():
+            atomic.__enter__()
+        try:
+            yield FuzzWorld()
+        finally:
+            for alias, atomic in atomics.items():
+                transaction.set_rollback(True, using=alias)
+                atomic.__exit__(None, None, None)
+            KNOWN.clear()
+
+
+@pytest.fixture
+def _data_dir(fuzz_world: FuzzWorld) -> None:
+    """The module's world keeps its files where it stored them (overrides the suite's)."""
+
+
+@pytest.fixture(params=["admin", "requester"])
+def secret(request: pytest.FixtureRequest, fuzz_world: FuzzWorld, db: None) -> str:
+    """The bearer token of the administrator, then of rita (a requester of crm)."""
+    return fuzz_world.secrets[request.param]
+
+
+@schema.parametrize()
+@hypothesis.settings(deadline=None)
+def test_api_conforms_to_its_document(case: schemathesis.Case, secret: str) -> None:
+    case.call_and_validate(headers={"Authorization": f"Bearer {secret}"})
