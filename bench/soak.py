@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import logging
 import os
 import random
 import shutil
@@ -345,6 +346,7 @@ def main() -> None:
         )
         fresh_postgres(args.database_url)
         tokens = seed(args.users)
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # Django's logging set it to INFO
         port = free_port()
         server = subprocess.Popen(
             [str(BIN / "relman"), "serve", "--port", str(port), "--workers", str(args.workers)],
