@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import urllib.parse
 from collections.abc import Iterable
 from functools import lru_cache
@@ -224,17 +225,21 @@ class GuardedBackend(httpcore.SyncBackend):
         raise failure
 
 
+@lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default verifying context (certifi's CAs), made once: loading them is slow."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport over the guarded backend; never through a proxy from the
     environment (the proxy's own address would be what is checked)."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(trust_env=False, **kwargs)
-        # HTTPTransport offers no way to give its pool a network backend: build the pool
-        # as it does, with ours.
+    def __init__(self) -> None:
+        # HTTPTransport's constructor offers no way to give its pool a network backend, and
+        # building its own pool is all it does: build the pool as it would, with ours.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            network_backend=GuardedBackend(),
+            ssl_context=_ssl_context(), network_backend=GuardedBackend()
         )
 
 
