@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from relman.accounts.choices import CREATORS, BuiltinRole
 from relman.core import permissions
-from relman.core.errors import NotFound, PermissionDenied
+from relman.core.errors import NotFound, PermissionDenied, raise_if_invalid
 from relman.releases.models import Release
 
 
@@ -90,6 +90,41 @@ def require_edit(user: Any, release: Release) -> None:
         raise PermissionDenied(_("Release %s is closed; it can no longer change.") % release.number)
     if not can_edit(user, release):
         raise PermissionDenied(_("You may not change release %s.") % release.number)
+
+
+# Roles whose holders may hand a release to another release manager.
+MANAGER_ASSIGNERS = {BuiltinRole.RELEASE_MANAGER, BuiltinRole.RELEASE_ADMINISTRATOR}
+
+
+def check_manager(
+    actor: Any, application_id: int, manager: Any, *, current: Release | None = None
+) -> None:
+    """Who may name a release's release manager, since the field grants that person the
+    release manager's rights over the release:
+
+    - the person named must hold the release_manager role for the release's application
+      (being some other release's manager does not count);
+    - when a release is requested, its requester may propose any such person;
+    - afterwards, only someone who holds release_manager or release_administrator for the
+      application may change or clear it, the current manager included.
+
+    The page, the API and the CLI all reach this through the release services."""
+    if current is not None and manager == current.release_manager:
+        return
+    if current is not None and not permissions.roles_of(actor, application_id) & MANAGER_ASSIGNERS:
+        raise PermissionDenied(
+            _(
+                "Only a release manager or release administrator of the application may "
+                "change who manages release %s."
+            )
+            % current.number,
+            field="release_manager",
+        )
+    if manager is not None and BuiltinRole.RELEASE_MANAGER not in permissions.roles_of(
+        manager, application_id
+    ):
+        message = _("%s does not hold the release manager role for this application.")
+        raise_if_invalid({"release_manager": [message % manager.get_username()]})
 
 
 def can_comment(user: Any, release: Release) -> bool:

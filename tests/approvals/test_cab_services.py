@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from relman.accounts.services import assign_role
 from relman.approvals.models import CabAgendaItem, CabMeeting
 from relman.approvals.services import cab
 from relman.audit.models import AuditEvent
@@ -261,6 +262,7 @@ def test_the_requester_may_not_chair_the_decision_on_their_release(world):
 
 
 def test_the_release_manager_may_not_chair_the_decision_on_their_release(world):
+    assign_role(None, world.chris, "release_manager", application=world.app.code)
     release = world.release("Managed", release_manager=world.chris)
     meeting = world.meeting()
     world.quorate(meeting)

@@ -40,7 +40,7 @@ def test_the_requester_may_not_approve_even_holding_the_role(in_review, requeste
 
 def test_the_release_manager_may_not_approve_either(in_review, app):
     manager = factories.user("manny", "release_manager", "department_approver", app=app)
-    services.update_release(in_review.requester, in_review, release_manager="manny")
+    services.update_release(manager, in_review, release_manager="manny")
     with pytest.raises(PermissionDenied, match="manages release"):
         decisions.approve(manager, in_review, step="department_approver")
 
@@ -106,11 +106,16 @@ def test_a_role_for_one_application_shows_only_its_releases(app, other_app, requ
 
 
 def test_the_release_manager_of_a_release_sees_it_without_an_application_role(
-    release, requester, other_app
+    release, requester, app
 ):
-    manager = factories.user("mia", "release_manager", app=other_app)
-    assert not access.can_view(manager, release)
-    services.update_release(requester, release, revision=1, release_manager="mia")
+    from relman.accounts.models import RoleAssignment
+    from relman.core import permissions
+
+    manager = factories.user("mia", "release_manager", app=app)
+    services.update_release(manager, release, revision=1, release_manager="mia")
+    RoleAssignment.objects.filter(user=manager).delete()  # her role ends; she still manages it
+    permissions.forget(manager)
+    assert permissions.roles_of(manager, app.pk) == set()
     assert access.can_view(manager, release)
     assert "release_manager" in access.release_roles(manager, Release.objects.get(pk=release.pk))
 

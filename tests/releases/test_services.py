@@ -255,7 +255,7 @@ def test_update_release_without_a_change_records_nothing(release, requester):
 def test_update_release_names_the_release_manager_and_environment_by_id(release, requester, crew):
     env = factories.environment("prod")
     services.update_release(
-        requester, release, revision=1, release_manager=crew.username, environment="prod"
+        crew, release, revision=1, release_manager=crew.username, environment="prod"
     )
     event = last_event()
     assert event.before == {"release_manager": None, "environment": None}

@@ -77,6 +77,7 @@ def create_release(
     if not app.is_active:
         raise ValidationFailed(_("Application %s is retired.") % app.code, field="application")
     access.require_create(actor, app.pk)
+    access.check_manager(actor, app.pk, values.get("release_manager"))
     version = processes.current_version(app.process_name)
     process = processes.definition(version)
     variant = process.choose_variant(kind, method, release_class)
@@ -145,6 +146,10 @@ def update_release(
         release = access.get_visible(actor, ref, for_update=True)
         check_revision(release, revision)
         access.require_edit(actor, release)
+        if "release_manager" in changes:
+            access.check_manager(
+                actor, release.application_id, changes["release_manager"], current=release
+            )
         merged = {
             **audit_fields(release, ("planned_start", "planned_end", "actual_start", "actual_end")),
             **changes,
