@@ -44,7 +44,7 @@ class InboxDeliverableOut(Schema):
     download: str = Field(description="Where to download the latest file ('' for a link).")
 
 
-class WindowOut(Schema):
+class ScheduledSlotOut(Schema):
     """Where the release is scheduled: a window's occurrence, or outside any window."""
 
     window: str | None
@@ -86,7 +86,7 @@ class InboxItemOut(Schema):
     cab: bool = Field(description="Decided at a CAB meeting, not in person.")
     checks: list[CheckOut] = Field(description="The items to confirm when approving.")
     deliverables: list[InboxDeliverableOut]
-    window: WindowOut | None = Field(description="Null while the release is not scheduled.")
+    window: ScheduledSlotOut | None = Field(description="Null while the release is not scheduled.")
     earlier: list[DecisionOut] = Field(description="The release's live decisions so far.")
 
 

@@ -108,3 +108,29 @@ def test_uploads_are_multipart_with_a_file_part():
     form = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert {"key", "file", "url", "note"} <= set(form["properties"])
     assert all(p["in"] == "path" for p in operation.get("parameters", []))
+
+
+def test_no_two_schemas_share_a_component_name():
+    """The document names each component after its class: two classes of one name would
+    describe one answer with the other's fields."""
+    from collections import defaultdict
+
+    from ninja import Schema
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    modules = defaultdict(set)
+    for schema in subclasses(Schema):
+        if schema.__module__.startswith("relman."):
+            modules[schema.__name__].add(schema.__module__)
+    assert {name: m for name, m in modules.items() if len(m) > 1} == {}
+
+
+def test_the_inbox_describes_the_schedule_it_answers_with():
+    schemas = openapi()["components"]["schemas"]
+    ref = schemas["InboxItemOut"]["properties"]["window"]["anyOf"][0]["$ref"]
+    window = schemas[ref.rsplit("/", 1)[1]]
+    assert set(window["properties"]) == {"window", "start", "end", "outside_window_reason"}
