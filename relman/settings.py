@@ -168,6 +168,12 @@ RELMAN_PROCESS_DIRS = [
     if p
 ]
 RELMAN_TOKEN_DAYS = int(os.environ.get("RELMAN_TOKEN_DAYS", "90"))
+# What one process document may cost to read (processes/loader.py): its size, its values
+# (each use of a YAML alias counts again), its nesting and the time to read it.
+RELMAN_PROCESS_MAX_BYTES = int(os.environ.get("RELMAN_PROCESS_MAX_KB", "256")) * 1024
+RELMAN_PROCESS_MAX_NODES = int(os.environ.get("RELMAN_PROCESS_MAX_NODES", "20000"))
+RELMAN_PROCESS_MAX_DEPTH = 40
+RELMAN_PROCESS_MAX_SECONDS = float(os.environ.get("RELMAN_PROCESS_MAX_SECONDS", "5"))
 # How long making one PDF (the CAB minutes) may take before the request is answered 503.
 RELMAN_PDF_TIMEOUT_SECONDS = float(os.environ.get("RELMAN_PDF_TIMEOUT_SECONDS", "60"))
 # Internal addresses and host names that webhooks and robots may be sent to nonetheless

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -12,6 +13,7 @@ from typing import Any
 
 import jsonschema
 import yaml
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from relman.processes.definition import (
@@ -74,8 +76,48 @@ class _Lines:
         return Problem(self.file, self.line(path), ".".join(str(p) for p in path), message)
 
 
-def _construct(node: yaml.Node, path: tuple, lines: _Lines, problems: list[Problem]) -> Any:
+class _TooLarge(Exception):
+    """The document passed one of the parser's limits; the message names it."""
+
+
+@dataclass
+class _Budget:
+    """What one document may cost to read: nodes (each use of an alias counts again, so a
+    'billion laughs' stops at the limit), nesting depth and time."""
+
+    nodes: int
+    deadline: float
+
+    def spend(self, depth: int) -> None:
+        self.nodes -= 1
+        if self.nodes < 0:
+            raise _TooLarge(
+                _("the document has more than %d values (anchors and aliases count each use)")
+                % limits()["nodes"]
+            )
+        if depth > limits()["depth"]:
+            raise _TooLarge(_("the document nests deeper than %d levels") % limits()["depth"])
+        if time.monotonic() > self.deadline:
+            raise _TooLarge(
+                _("reading the document took longer than %s seconds") % limits()["seconds"]
+            )
+
+
+def limits() -> dict[str, Any]:
+    """The limits on one process document (settings RELMAN_PROCESS_MAX_*)."""
+    return {
+        "bytes": settings.RELMAN_PROCESS_MAX_BYTES,
+        "nodes": settings.RELMAN_PROCESS_MAX_NODES,
+        "depth": settings.RELMAN_PROCESS_MAX_DEPTH,
+        "seconds": settings.RELMAN_PROCESS_MAX_SECONDS,
+    }
+
+
+def _construct(
+    node: yaml.Node, path: tuple, lines: _Lines, problems: list[Problem], budget: _Budget
+) -> Any:
     """Build plain Python values from YAML nodes, noting lines and duplicate keys."""
+    budget.spend(len(path))
     lines.at.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
@@ -99,10 +141,12 @@ def _construct(node: yaml.Node, path: tuple, lines: _Lines, problems: list[Probl
                 )
                 continue
             lines.at[(*path, key)] = line
-            result[key] = _construct(value_node, (*path, key), lines, problems)
+            result[key] = _construct(value_node, (*path, key), lines, problems, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(n, (*path, i), lines, problems) for i, n in enumerate(node.value)]
+        return [
+            _construct(n, (*path, i), lines, problems, budget) for i, n in enumerate(node.value)
+        ]
     try:
         return yaml.SafeLoader("").construct_object(node)
     except yaml.YAMLError as exc:  # an unknown tag such as !!python/object
@@ -121,8 +165,19 @@ def parse(text: str, filename: str) -> tuple[Any, _Lines, list[Problem]]:
     """Parse YAML text into plain data, the line of every field, and syntax problems."""
     lines = _Lines(filename)
     problems: list[Problem] = []
+    limit = limits()
+    if len(text.encode("utf-8", "surrogatepass")) > limit["bytes"]:
+        message = _("the document is larger than %d KiB") % (limit["bytes"] // 1024)
+        return None, lines, [Problem(filename, 1, "", message)]
+    budget = _Budget(limit["nodes"], time.monotonic() + limit["seconds"])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = None if node is None else _construct(node, (), lines, problems, budget)
+    except _TooLarge as exc:
+        return None, lines, [Problem(filename, 1, "", str(exc))]
+    except RecursionError:
+        message = _("the document nests deeper than %d levels") % limit["depth"]
+        return None, lines, [Problem(filename, 1, "", message)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -138,7 +193,6 @@ def parse(text: str, filename: str) -> tuple[Any, _Lines, list[Problem]]:
         return None, lines, [Problem(filename, line, "", _("YAML syntax error: %s") % detail)]
     if node is None:
         return None, lines, [Problem(filename, 1, "", _("the file is empty"))]
-    data = _construct(node, (), lines, problems)
     return data, lines, problems
 
 
