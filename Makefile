@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export RELMAN_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install install-dev lint format messages bench clean
+.PHONY: run test install install-dev lint format messages bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ format: install-dev
 messages: install-dev
 	cd relman && ../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete --settings=relman.settings --pythonpath=..
 	cd relman && ../$(BIN)/django-admin compilemessages -l zh_Hans --settings=relman.settings --pythonpath=..
+
+## A longer schemathesis pass over the API: 200 examples per operation, new inputs each run.
+fuzz: install-dev
+	RELMAN_DATA_DIR=$$(mktemp -d) RELMAN_FUZZ_EXAMPLES=200 RELMAN_FUZZ_RANDOM=1 $(BIN)/pytest -q -n 2 tests/api/test_fuzz.py
 
 bench: install-dev
 	$(BIN)/python bench/api_list.py
