@@ -16,7 +16,7 @@ operation runs in a savepoint of it (pytest-django's `db`), so what one operatio
 examples write is gone before the next operation starts. The examples of one operation
 share their rows, which the checks tolerate.
 
-`RELMAN_FUZZ_EXAMPLES` sets the examples per operation (15 by default; `make fuzz` runs
+`RELMAN_FUZZ_EXAMPLES` sets the examples per operation (10 by default; `make fuzz` runs
 200). The run is derandomized, so it is the same on every machine, unless
 `RELMAN_FUZZ_RANDOM=1` (`make fuzz` sets it) lets Hypothesis pick new inputs each time.
 """
@@ -42,7 +42,7 @@ from relman.wsgi import application
 from tests import factories
 from tests.api.matrix import World
 
-EXAMPLES = int(os.environ.get("RELMAN_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("RELMAN_FUZZ_EXAMPLES", "10"))
 RANDOM = os.environ.get("RELMAN_FUZZ_RANDOM", "") == "1"
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
