@@ -77,10 +77,9 @@ def before_call(context: Any, case: schemathesis.Case, kwargs: dict[str, Any]) -
     """For half of the generated path values (chosen by the value, so a run is repeatable),
     name an object of the world instead.
 
-    Done here because schemathesis checks again what a `before_call` hook changed: a
-    negative example whose invalid part was replaced is judged as what was sent. The hook
+    Only in positive examples: a negative one keeps what makes it invalid. The hook
     is global (schemathesis has no other scope for it), so it acts only inside these tests."""
-    if not CALLER:
+    if not CALLER or (case.meta and case.meta.generation.mode.is_negative):
         return
     for name, value in (case.path_parameters or {}).items():
         digest = zlib.crc32(repr(value).encode())
