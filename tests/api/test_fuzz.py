@@ -128,7 +128,7 @@ class FuzzWorld(World):
         occurrences = list(drafted.occurrences.values_list("pk", flat=True)[:3])
         releases = [self.release, self.in_review, scheduled]
         KNOWN.update(
-            ref=[r.number for r in releases] + [r.pk for r in releases],
+            ref=[r.number for r in releases] + [str(r.pk) for r in releases],
             action=["advance", "return", "cancel"],
             key=["release_plan"],
             number=[1],
