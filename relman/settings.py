@@ -44,6 +44,7 @@ ALLOWED_HOSTS = [
     for h in os.environ.get("RELMAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
     if h
 ]
+CSRF_FAILURE_VIEW = "relman.core.handlers.csrf_failure"
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("RELMAN_CSRF_TRUSTED_ORIGINS", "").split(",") if o
 ]

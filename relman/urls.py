@@ -12,3 +12,8 @@ urlpatterns = [
     path("notifications/", include("relman.notifications.urls")),
     path("", include("relman.web.urls")),
 ]
+
+handler400 = "relman.core.handlers.bad_request"
+handler403 = "relman.core.handlers.permission_denied"
+handler404 = "relman.core.handlers.page_not_found"
+handler500 = "relman.core.handlers.server_error"

@@ -19,7 +19,7 @@ from relman.accounts.choices import CHINESE_NAMES, BuiltinRole
 from relman.accounts.models import ApiToken, Role, RoleAssignment
 from relman.audit import services as audit
 from relman.cmdb.models import Application
-from relman.core import permissions
+from relman.core import ids, permissions
 from relman.core.errors import (
     Conflict,
     NotFound,
@@ -122,9 +122,7 @@ def assign_role(
     app = None
     if application not in (None, ""):
         key = str(application)
-        app = Application.objects.filter(
-            **({"pk": int(key)} if key.isdigit() else {"code": key})
-        ).first()
+        app = Application.objects.filter(**ids.lookup(key, "code")).first()
         if app is None:
             raise ValidationFailed(_("Unknown application '%s'.") % key, field="application")
     with transaction.atomic():

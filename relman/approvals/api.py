@@ -16,6 +16,8 @@ from relman.approvals.models import Delegation
 from relman.approvals.services import delegation as delegations
 from relman.approvals.services.briefing import Brief, briefs
 from relman.core.api import ERRORS, WRITE_ERRORS
+from relman.core.ids import Id
+from relman.core.validators import DateTime
 from relman.releases.models import Approval
 
 router = Router(tags=["approvals"])
@@ -92,8 +94,8 @@ class InboxItemOut(Schema):
 
 class DelegationIn(Schema):
     delegate: str = Field(description="Username of who stands in.")
-    starts: datetime = Field(description="From (ISO date-time).")
-    ends: datetime = Field(description="Until (ISO date-time), after the start and not past.")
+    starts: DateTime = Field(description="From (ISO date-time).")
+    ends: DateTime = Field(description="Until (ISO date-time), after the start and not past.")
     reason: str = Field("", max_length=300)
     delegator: str = Field(
         "", description="Username of who is away (administrators only; default: you)."
@@ -250,7 +252,7 @@ def create_delegation(request: HttpRequest, payload: DelegationIn) -> Status:
     response={200: DelegationOut, **WRITE_ERRORS},
     summary="Revoke a delegation",
 )
-def revoke_delegation(request: HttpRequest, delegation_id: int) -> dict[str, Any]:
+def revoke_delegation(request: HttpRequest, delegation_id: Id) -> dict[str, Any]:
     """End a delegation now, or cancel it before it starts: the person away, the delegate or
     an administrator may."""
     return delegation_out(delegations.revoke_delegation(request.user, delegation_id))

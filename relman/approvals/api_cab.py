@@ -20,6 +20,8 @@ from relman.approvals import minutes as cab_minutes
 from relman.approvals.models import CabMeeting
 from relman.approvals.services import cab
 from relman.core.api import ERRORS, WRITE_ERRORS
+from relman.core.ids import Id
+from relman.core.validators import DateTime
 
 router = Router(tags=["cab"])
 
@@ -31,7 +33,7 @@ class MeetingIn(Schema):
     """A meeting to schedule; the agenda is built from the releases waiting for the CAB."""
 
     title: str
-    starts: datetime
+    starts: DateTime
     location: str = ""
     chair: str
     members: list[str] = []
@@ -235,7 +237,7 @@ def create_meeting(request: HttpRequest, payload: MeetingIn) -> Status:
 @router.get(
     "/meetings/{meeting_id}", response={200: MeetingDetail, **ERRORS}, summary="A CAB meeting"
 )
-def get_meeting(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
+def get_meeting(request: HttpRequest, meeting_id: Id) -> dict[str, Any]:
     return detail(request.user, meeting_id)
 
 
@@ -244,7 +246,7 @@ def get_meeting(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
     response={200: MeetingDetail, **WRITE_ERRORS},
     summary="Add the releases now waiting to the agenda",
 )
-def refresh_agenda(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
+def refresh_agenda(request: HttpRequest, meeting_id: Id) -> dict[str, Any]:
     cab.build_agenda(request.user, meeting_id)
     return detail(request.user, meeting_id)
 
@@ -255,7 +257,7 @@ def refresh_agenda(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
     summary="Record attendance",
 )
 def record_attendance(
-    request: HttpRequest, meeting_id: int, payload: AttendanceIn
+    request: HttpRequest, meeting_id: Id, payload: AttendanceIn
 ) -> dict[str, Any]:
     cab.record_attendance(request.user, meeting_id, payload.attendance)
     return detail(request.user, meeting_id)
@@ -266,7 +268,7 @@ def record_attendance(
     response={200: AgendaItemOut, **WRITE_ERRORS},
     summary="Record the board's decision on a release",
 )
-def decide(request: HttpRequest, meeting_id: int, ref: str, payload: DecisionIn) -> Any:
+def decide(request: HttpRequest, meeting_id: Id, ref: str, payload: DecisionIn) -> Any:
     """Only the chair, with a quorum present. approve and reject decide the release's CAB
     approval step; defer leaves it open for the next meeting. reject and defer need a reason."""
     item = cab.decide_item(
@@ -286,7 +288,7 @@ def decide(request: HttpRequest, meeting_id: int, ref: str, payload: DecisionIn)
     response={200: MeetingDetail, **WRITE_ERRORS},
     summary="Close a meeting with its minutes",
 )
-def close_meeting(request: HttpRequest, meeting_id: int, payload: MinutesIn) -> dict[str, Any]:
+def close_meeting(request: HttpRequest, meeting_id: Id, payload: MinutesIn) -> dict[str, Any]:
     cab.close_meeting(request.user, meeting_id, payload.minutes)
     return detail(request.user, meeting_id)
 
@@ -296,7 +298,7 @@ def close_meeting(request: HttpRequest, meeting_id: int, payload: MinutesIn) -> 
     response={200: MeetingDetail, **WRITE_ERRORS},
     summary="Cancel a meeting",
 )
-def cancel_meeting(request: HttpRequest, meeting_id: int, payload: CancelIn) -> dict[str, Any]:
+def cancel_meeting(request: HttpRequest, meeting_id: Id, payload: CancelIn) -> dict[str, Any]:
     cab.cancel_meeting(request.user, meeting_id, payload.reason)
     return detail(request.user, meeting_id)
 
@@ -306,7 +308,7 @@ def cancel_meeting(request: HttpRequest, meeting_id: int, payload: CancelIn) -> 
     response={200: None, **ERRORS},
     summary="The minutes as a PDF",
 )
-def minutes_pdf(request: HttpRequest, meeting_id: int, language: str | None = None) -> HttpResponse:
+def minutes_pdf(request: HttpRequest, meeting_id: Id, language: str | None = None) -> HttpResponse:
     """The minutes in `language` (en or zh-hans); by default in the language of the request
     (Accept-Language or the pages' choice), else your profile's."""
     if not language:

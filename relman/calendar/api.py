@@ -7,13 +7,14 @@ calendar managers change them. Schedules and conflicts show only releases the ca
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Status
+from pydantic import BeforeValidator, Field
 
 from relman.calendar.models import ReleaseSchedule
 from relman.calendar.schemas import (
@@ -44,8 +45,13 @@ from relman.calendar.services import windows as window_services
 from relman.cmdb.models import Application, Environment
 from relman.core.api import ERRORS, WRITE_ERRORS
 from relman.core.errors import ValidationFailed
+from relman.core.ids import Id
+from relman.core.validators import DateTime, whole_number
 from relman.releases import access
 from relman.releases.models import Release
+
+# A plan's year, as a path or query parameter.
+Year = Annotated[int, BeforeValidator(whole_number), Field(ge=1900, le=9999)]
 
 router = Router(tags=["calendar"])
 
@@ -118,14 +124,14 @@ def create_window(request: HttpRequest, payload: WindowIn) -> Status:
 
 
 @router.get("/windows/{window_id}", response={200: WindowOut, **ERRORS}, summary="A window")
-def get_window(request: HttpRequest, window_id: int) -> Any:
+def get_window(request: HttpRequest, window_id: Id) -> Any:
     return window_services.get_window(window_id)
 
 
 @router.patch(
     "/windows/{window_id}", response={200: WindowOut, **WRITE_ERRORS}, summary="Change a window"
 )
-def update_window(request: HttpRequest, window_id: int, payload: WindowPatch) -> Any:
+def update_window(request: HttpRequest, window_id: Id, payload: WindowPatch) -> Any:
     window_services.update_window(request.user, window_id, **payload.model_dump(exclude_unset=True))
     return window_services.get_window(window_id)
 
@@ -137,8 +143,8 @@ def update_window(request: HttpRequest, window_id: int, payload: WindowPatch) ->
 )
 def list_occurrences(
     request: HttpRequest,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: DateTime | None = None,
+    end: DateTime | None = None,
     application: str | None = None,
     environment: str | None = None,
 ) -> Any:
@@ -179,8 +185,8 @@ def list_occurrences(
 @router.get("/freezes", response={200: list[FreezeOut], **ERRORS}, summary="Freezes")
 def list_freezes(
     request: HttpRequest,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: DateTime | None = None,
+    end: DateTime | None = None,
     application: str | None = None,
     environment: str | None = None,
 ) -> Any:
@@ -198,14 +204,14 @@ def create_freeze(request: HttpRequest, payload: FreezeIn) -> Status:
 
 
 @router.get("/freezes/{freeze_id}", response={200: FreezeOut, **ERRORS}, summary="A freeze")
-def get_freeze(request: HttpRequest, freeze_id: int) -> Any:
+def get_freeze(request: HttpRequest, freeze_id: Id) -> Any:
     return freeze_services.get_freeze(freeze_id)
 
 
 @router.patch(
     "/freezes/{freeze_id}", response={200: FreezeOut, **WRITE_ERRORS}, summary="Change a freeze"
 )
-def update_freeze(request: HttpRequest, freeze_id: int, payload: FreezePatch) -> Any:
+def update_freeze(request: HttpRequest, freeze_id: Id, payload: FreezePatch) -> Any:
     freeze_services.update_freeze(request.user, freeze_id, **payload.model_dump(exclude_unset=True))
     return freeze_services.get_freeze(freeze_id)
 
@@ -215,7 +221,7 @@ def update_freeze(request: HttpRequest, freeze_id: int, payload: FreezePatch) ->
     response={204: None, **WRITE_ERRORS},
     summary="Lift (delete) a freeze",
 )
-def lift_freeze(request: HttpRequest, freeze_id: int, payload: LiftIn) -> Status:
+def lift_freeze(request: HttpRequest, freeze_id: Id, payload: LiftIn) -> Status:
     freeze_services.delete_freeze(request.user, freeze_id, reason=payload.reason)
     return Status(204, None)
 
@@ -225,7 +231,7 @@ def lift_freeze(request: HttpRequest, freeze_id: int, payload: LiftIn) -> Status
     response={201: OverrideOut, **WRITE_ERRORS},
     summary="Let an approved emergency release through a freeze",
 )
-def override_freeze(request: HttpRequest, freeze_id: int, payload: OverrideIn) -> Status:
+def override_freeze(request: HttpRequest, freeze_id: Id, payload: OverrideIn) -> Status:
     """Only for emergency releases approved by their process's emergency approval role."""
     override = freeze_services.override_freeze(
         request.user, payload.release, freeze_id, reason=payload.reason
@@ -243,8 +249,8 @@ def override_freeze(request: HttpRequest, freeze_id: int, payload: OverrideIn) -
 )
 def list_schedules(
     request: HttpRequest,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: DateTime | None = None,
+    end: DateTime | None = None,
     application: str | None = None,
     environment: str | None = None,
 ) -> Any:
@@ -321,8 +327,8 @@ def cancel_schedule(request: HttpRequest, ref: str, payload: UnscheduleIn) -> An
 )
 def list_conflicts(
     request: HttpRequest,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: DateTime | None = None,
+    end: DateTime | None = None,
     application: str | None = None,
     environment: str | None = None,
 ) -> Any:
@@ -354,7 +360,7 @@ def _plan(plan: Any) -> dict[str, Any]:
 
 
 @router.get("/plans/{year}", response={200: PlanOut, **ERRORS}, summary="A year's window plan")
-def get_plan(request: HttpRequest, year: int) -> Any:
+def get_plan(request: HttpRequest, year: Year) -> Any:
     return _plan(plan_services.get_plan(year))
 
 
@@ -363,14 +369,14 @@ def get_plan(request: HttpRequest, year: int) -> Any:
     response={200: PlanOut, **WRITE_ERRORS},
     summary="Generate (or regenerate) a draft plan from the window rules",
 )
-def generate_plan(request: HttpRequest, year: int) -> Any:
+def generate_plan(request: HttpRequest, year: Year) -> Any:
     return _plan(plan_services.generate_plan(request.user, year))
 
 
 @router.post(
     "/plans/{year}/publish", response={200: PlanOut, **WRITE_ERRORS}, summary="Publish a plan"
 )
-def publish_plan(request: HttpRequest, year: int) -> Any:
+def publish_plan(request: HttpRequest, year: Year) -> Any:
     return _plan(plan_services.publish_plan(request.user, year))
 
 
@@ -379,7 +385,7 @@ def publish_plan(request: HttpRequest, year: int) -> Any:
     response={200: PlannedOccurrenceOut, **WRITE_ERRORS},
     summary="Strike an occurrence from a draft plan",
 )
-def strike(request: HttpRequest, occurrence_id: int, payload: StrikeIn) -> Any:
+def strike(request: HttpRequest, occurrence_id: Id, payload: StrikeIn) -> Any:
     return plan_services.strike_occurrence(request.user, occurrence_id, reason=payload.reason)
 
 
@@ -388,5 +394,5 @@ def strike(request: HttpRequest, occurrence_id: int, payload: StrikeIn) -> Any:
     response={200: PlannedOccurrenceOut, **WRITE_ERRORS},
     summary="Put a struck occurrence back",
 )
-def restore(request: HttpRequest, occurrence_id: int) -> Any:
+def restore(request: HttpRequest, occurrence_id: Id) -> Any:
     return plan_services.restore_occurrence(request.user, occurrence_id)

@@ -9,6 +9,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from relman.core.ids import Id
+from relman.core.validators import Date, DateTime, Integer, TimeOfDay
 from relman.releases.schemas import Input
 
 
@@ -53,16 +55,16 @@ class WindowIn(Input):
 
     name: str = Field(..., min_length=1, max_length=200)
     rrule: str = Field("", max_length=500, examples=["FREQ=MONTHLY;BYDAY=2TH,4TH"])
-    first_date: date
-    start_time: time = Field(..., examples=["19:00"])
-    duration_minutes: int = Field(..., ge=1)
+    first_date: Date
+    start_time: TimeOfDay = Field(..., examples=["19:00"])
+    duration_minutes: Integer = Field(..., ge=1)
     time_zone: str = "Asia/Shanghai"
-    last_date: date | None = None
+    last_date: Date | None = None
     application: str | None = Field(None, description="Application code; empty for all")
     environment: str | None = Field(None, description="Environment code; empty for all")
     team: str = Field("", max_length=150, description="Department; empty for every team")
-    capacity: int | None = Field(None, ge=1, description="Most releases per occurrence")
-    excluded_dates: list[date] = []
+    capacity: Integer | None = Field(None, ge=1, description="Most releases per occurrence")
+    excluded_dates: list[Date] = []
     holidays: str | None = Field(None, description="Holiday calendar name or id")
     description: str = ""
 
@@ -72,16 +74,16 @@ class WindowPatch(Input):
 
     name: str | None = Field(None, min_length=1, max_length=200)
     rrule: str | None = Field(None, max_length=500)
-    first_date: date | None = None
-    start_time: time | None = None
-    duration_minutes: int | None = Field(None, ge=1)
+    first_date: Date | None = None
+    start_time: TimeOfDay | None = None
+    duration_minutes: Integer | None = Field(None, ge=1)
     time_zone: str | None = None
-    last_date: date | None = None
+    last_date: Date | None = None
     application: str | None = None
     environment: str | None = None
     team: str | None = Field(None, max_length=150)
-    capacity: int | None = Field(None, ge=1)
-    excluded_dates: list[date] | None = None
+    capacity: Integer | None = Field(None, ge=1)
+    excluded_dates: list[Date] | None = None
     holidays: str | None = None
     description: str | None = None
     is_active: bool | None = None
@@ -121,8 +123,8 @@ class FreezeIn(Input):
 
     name: str = Field(..., min_length=1, max_length=200)
     reason: str = Field(..., min_length=1, max_length=5000)
-    starts: datetime
-    ends: datetime
+    starts: DateTime
+    ends: DateTime
     application: str | None = None
     environment: str | None = None
 
@@ -130,8 +132,8 @@ class FreezeIn(Input):
 class FreezePatch(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     reason: str | None = Field(None, min_length=1, max_length=5000)
-    starts: datetime | None = None
-    ends: datetime | None = None
+    starts: DateTime | None = None
+    ends: DateTime | None = None
     application: str | None = None
     environment: str | None = None
 
@@ -163,13 +165,13 @@ class OverrideOut(Schema):
 class ScheduleIn(Input):
     """Schedule or move a release. `end` defaults to the end of the window occurrence."""
 
-    start: datetime
-    end: datetime | None = None
-    window_id: int | None = None
+    start: DateTime
+    end: DateTime | None = None
+    window_id: Id | None = None
     outside_window_reason: str = Field(
         "", max_length=5000, description="Emergency releases only: why outside any window"
     )
-    revision: int | None = Field(None, description="The release revision you read")
+    revision: Integer | None = Field(None, description="The release revision you read")
 
 
 class ConflictOut(Schema):

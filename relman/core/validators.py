@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import date, datetime, time
+from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
+from pydantic import AfterValidator, BeforeValidator, Field
 
 
 def reject_nul(value: Any) -> Any:
@@ -13,3 +16,46 @@ def reject_nul(value: Any) -> Any:
     if isinstance(value, str) and "\x00" in value:
         raise ValueError(_("must not contain NUL characters"))
     return value
+
+
+# ---------------------------------------------------------------- typed input fields
+# Pydantic's lax mode reads 0 or "0.5" as a Unix time, 3.0 and true as the integers 3 and 1.
+# The API's documents promise ISO 8601 times and JSON integers, so its input schemas and
+# filters use these types, which refuse the rest with a message naming the field.
+
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+INT_BOUND = 2**63 - 1
+
+
+def _iso_text(value: Any) -> Any:
+    """Refuse numbers where a date or time is expected (pydantic would take a Unix time)."""
+    if isinstance(value, bool | int | float) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value)
+    ):
+        raise ValueError(_("an ISO 8601 date or time is expected, not a number"))
+    return value
+
+
+def _wall_time(value: time) -> time:
+    """A time of day is read in its window's time zone: one with its own zone is refused
+    (SQLite cannot store it, and PostgreSQL would shift it)."""
+    if value.tzinfo is not None:
+        raise ValueError(
+            _("a time of day without a zone is expected (the window's time zone applies)")
+        )
+    return value
+
+
+def whole_number(value: Any) -> Any:
+    """Refuse booleans, fractions written as floats (3.0) and non-ASCII digits."""
+    if isinstance(value, bool | float):
+        raise ValueError(_("a whole number is expected"))
+    if isinstance(value, str) and not re.fullmatch(r"[-+]?[0-9]{1,19}", value.strip()):
+        raise ValueError(_("a whole number is expected"))
+    return value
+
+
+DateTime = Annotated[datetime, BeforeValidator(_iso_text)]
+Date = Annotated[date, BeforeValidator(_iso_text)]
+TimeOfDay = Annotated[time, BeforeValidator(_iso_text), AfterValidator(_wall_time)]
+Integer = Annotated[int, BeforeValidator(whole_number), Field(ge=-INT_BOUND, le=INT_BOUND)]

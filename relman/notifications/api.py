@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from relman.core.api import ERRORS, WRITE_ERRORS
+from relman.core.ids import Id
 from relman.notifications import services
 from relman.notifications.filters import OutboxFilters
 from relman.notifications.schemas import (
@@ -69,7 +70,7 @@ def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Status
     summary="Change a subscription",
 )
 def update_subscription(
-    request: HttpRequest, subscription_id: int, payload: SubscriptionPatch
+    request: HttpRequest, subscription_id: Id, payload: SubscriptionPatch
 ) -> Any:
     changes = payload.model_dump(exclude_unset=True)
     # null clears the application or role; for the other fields it means "unchanged".
@@ -83,6 +84,6 @@ def update_subscription(
     response={204: None, **WRITE_ERRORS},
     summary="Delete a subscription",
 )
-def delete_subscription(request: HttpRequest, subscription_id: int) -> Status:
+def delete_subscription(request: HttpRequest, subscription_id: Id) -> Status:
     services.delete_subscription(request.user, subscription_id)
     return Status(204, None)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.db.models import QuerySet
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from relman.core.validators import reject_nul
+from relman.core.validators import Integer, reject_nul
 from relman.notifications.choices import UNSENT, ChannelKind, Event, MessageStatus
 
 # `unsent` is pending, sending and failed together: what needs an administrator's eye.
@@ -28,8 +28,8 @@ class OutboxFilters(BaseModel):
     channel: ChannelKind | None = None
     event: Event | None = None
     release: str | None = Field(None, max_length=64, description="Release number")
-    limit: int = Field(50, ge=1, le=500)
-    before: int | None = Field(None, ge=1, description="From the previous page's `next`")
+    limit: Integer = Field(50, ge=1, le=500)
+    before: Integer | None = Field(None, ge=1, description="From the previous page's `next`")
 
     _blank = field_validator("status", "channel", "event", "release", "before", mode="before")(
         _blank_to_none

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from relman.accounts.choices import CREATORS, BuiltinRole
-from relman.core import permissions
+from relman.core import ids, permissions
 from relman.core.errors import NotFound, PermissionDenied, raise_if_invalid
 from relman.releases.models import Release
 
@@ -59,8 +59,7 @@ def get_visible(user: Any, ref: Release | str | int, *, for_update: bool = False
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     key = str(ref.pk if isinstance(ref, Release) else ref)
-    lookup = {"pk": int(key)} if key.isdigit() else {"number": key}
-    release = queryset.filter(**lookup).first()
+    release = queryset.filter(**ids.lookup(key, "number")).first()
     if release is None:
         raise NotFound(_("Release %s was not found.") % key)
     return release

@@ -14,6 +14,7 @@ from relman.approvals.services import decisions
 from relman.audit.exports import to_csv, to_json
 from relman.core.api import ERRORS, WRITE_ERRORS
 from relman.core.errors import NotFound
+from relman.core.ids import Id
 from relman.releases import access, services, storage
 from relman.releases.choices import Action
 from relman.releases.filters import SORT_COLUMNS, ReleaseFilters
@@ -222,7 +223,7 @@ def add_deliverable(
     response={200: None, **ERRORS},
     summary="Download a file",
 )
-def download(request: HttpRequest, ref: str, key: str, number: int) -> HttpResponse:
+def download(request: HttpRequest, ref: str, key: str, number: Id) -> HttpResponse:
     release = access.get_visible(request.user, ref)
     version = (
         DeliverableVersion.objects.filter(

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import json
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any, Literal
 
+from django.core import signing
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from relman.core.errors import ValidationFailed
-from relman.core.validators import reject_nul
+from relman.core.validators import Date, Integer, reject_nul
 from relman.releases.choices import Kind, Method, Outcome, ReleaseClass, Status
 
 ORDERINGS = {
@@ -48,13 +49,13 @@ class ReleaseFilters(BaseModel):
     outcome: Outcome | None = None
     application: str | None = Field(None, max_length=40, description="Application code")
     q: str | None = Field(None, max_length=200, description="Text in number, title or version")
-    created_from: date | None = None
-    created_to: date | None = None
-    planned_from: date | None = None
-    planned_to: date | None = None
+    created_from: Date | None = None
+    created_to: Date | None = None
+    planned_from: Date | None = None
+    planned_to: Date | None = None
     ordering: Ordering = "-created"
-    limit: int = Field(50, ge=1, le=500)
-    cursor: str | None = Field(None, max_length=500, description="From the previous page's `next`")
+    limit: Integer = Field(50, ge=1, le=500)
+    cursor: str | None = Field(None, max_length=2048, description="From the previous page's `next`")
 
     _blank = field_validator(
         "status",
@@ -118,11 +119,19 @@ class ReleaseFilters(BaseModel):
         descending = field_name.startswith("-")
         if self.cursor:
             try:
-                value, last_id = decode_cursor(self.cursor)
+                value, last_id = decode_cursor(self.cursor, self.scope())
                 if column in DATETIME_COLUMNS:
                     value = datetime.fromisoformat(value)
                     if value.tzinfo is None:
                         raise ValueError("naive time in cursor")
+            except CursorScopeError as exc:
+                raise ValidationFailed(
+                    _(
+                        "This cursor belongs to another ordering or other filters; start from "
+                        "the first page."
+                    ),
+                    field="cursor",
+                ) from exc
             except ValueError as exc:
                 raise ValidationFailed(
                     _("This cursor is not valid; start from the first page."), field="cursor"
@@ -137,8 +146,13 @@ class ReleaseFilters(BaseModel):
         if len(rows) > self.limit:
             rows = rows[: self.limit]
             last = rows[-1] if isinstance(rows[-1], dict) else vars(rows[-1])
-            next_cursor = encode_cursor(last[column], last["id"])
+            next_cursor = encode_cursor(last[column], last["id"], self.scope())
         return rows, next_cursor
+
+    def scope(self) -> str:
+        """What a cursor is bound to: the ordering and every filter (not the page size)."""
+        bound = self.model_dump(mode="json", exclude={"cursor", "limit"})
+        return hashlib.sha256(json.dumps(bound, sort_keys=True).encode()).hexdigest()[:16]
 
     def query_string(self, **overrides: Any) -> str:
         """These filters as a URL query string (for links to other pages)."""
@@ -153,19 +167,29 @@ class ReleaseFilters(BaseModel):
         return urlencode(data)
 
 
-def encode_cursor(value: Any, last_id: int) -> str:
-    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, last_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+_CURSOR_SALT = "relman.releases.cursor"
 
 
-def decode_cursor(cursor: str) -> tuple[Any, int]:
-    """The (value, id) a cursor holds; ValueError when it is not one of ours."""
+def encode_cursor(value: Any, last_id: int, scope: str = "") -> str:
+    """A signed cursor holding the last row's (value, id) and the scope it was made under."""
+    raw = [value.isoformat() if isinstance(value, datetime) else value, last_id, scope]
+    return signing.Signer(salt=_CURSOR_SALT).sign_object(raw, compress=True)
+
+
+def decode_cursor(cursor: str, scope: str = "") -> tuple[Any, int]:
+    """The (value, id) a cursor holds; ValueError when it is not one of ours, and
+    CursorScopeError when it was made under another ordering or other filters."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, last_id = json.loads(raw)
+        value, last_id, made_under = signing.Signer(salt=_CURSOR_SALT).unsign_object(cursor)
         # Every ordering column is text or a time (as ISO text); anything else is forged.
         if not isinstance(last_id, int) or not isinstance(value, str):
             raise ValueError
-    except (ValueError, TypeError) as exc:
+    except (signing.BadSignature, ValueError, TypeError) as exc:
         raise ValueError("bad cursor") from exc
+    if made_under != scope:
+        raise CursorScopeError("cursor of another list")
     return value, last_id
+
+
+class CursorScopeError(ValueError):
+    """A genuine cursor, made for another ordering or other filters."""

@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field, field_validator
 
-from relman.core.validators import reject_nul
+from relman.core.validators import DateTime, Integer, reject_nul
 from relman.releases.choices import Kind, Method, Outcome, ReleaseClass, Risk
 
 
@@ -73,14 +73,14 @@ class ReleaseIn(Input):
     impact: str = ""
     risk: Risk = Risk.MEDIUM
     backout_plan: str = ""
-    planned_start: datetime | None = None
-    planned_end: datetime | None = None
+    planned_start: DateTime | None = None
+    planned_end: DateTime | None = None
 
 
 class ReleasePatch(Input):
     """Changes to a release's details; `revision` must be the one you read."""
 
-    revision: int
+    revision: Integer
     title: str | None = Field(None, max_length=200)
     description: str | None = None
     version_number: str | None = Field(None, max_length=64)
@@ -90,16 +90,16 @@ class ReleasePatch(Input):
     impact: str | None = None
     risk: Risk | None = None
     backout_plan: str | None = None
-    planned_start: datetime | None = None
-    planned_end: datetime | None = None
-    actual_start: datetime | None = None
-    actual_end: datetime | None = None
+    planned_start: DateTime | None = None
+    planned_end: DateTime | None = None
+    actual_start: DateTime | None = None
+    actual_end: DateTime | None = None
 
 
 class ActionIn(Input):
     """A lifecycle action. `revision` must be the one you read, or you get 409."""
 
-    revision: int
+    revision: Integer
     target: str = Field("", description="Stage key, for `return`")
     reason: str = Field("", max_length=2000)
     outcome: Outcome = Field(Outcome.SUCCEEDED, description="For `close`: succeeded or failed")

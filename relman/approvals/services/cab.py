@@ -46,7 +46,7 @@ from relman.approvals.services.cab_reads import (
     waiting,
 )
 from relman.audit import services as audit
-from relman.core import permissions
+from relman.core import ids, permissions
 from relman.core.errors import (
     Conflict,
     NotFound,
@@ -100,8 +100,8 @@ def _user(ref: Any) -> Any | None:
     if not key:
         return None
     found = User.objects.filter(username=key, is_active=True).first()
-    if found is None and key.isdigit():
-        found = User.objects.filter(pk=int(key), is_active=True).first()
+    if found is None and ids.as_id(key):
+        found = User.objects.filter(pk=ids.as_id(key), is_active=True).first()
     return found
 
 
@@ -336,7 +336,8 @@ def quorum_problem(meeting: CabMeeting) -> str | None:
 
 def _agenda_item(meeting: CabMeeting, ref: Release | str | int) -> CabAgendaItem:
     key = str(ref.pk if isinstance(ref, Release) else ref).strip()
-    lookup = Q(release_id=int(key)) if key.isdigit() else Q(release__number=key)
+    number = ids.as_id(key)
+    lookup = Q(release_id=number) if number else Q(release__number=key)
     item = (
         CabAgendaItem.objects.select_for_update(of=("self",))
         .filter(lookup, meeting=meeting)

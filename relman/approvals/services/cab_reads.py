@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from relman.accounts.choices import BuiltinRole
 from relman.approvals.models import CabAgendaItem, CabAttendance, CabMeeting, PendingStep
-from relman.core import permissions
+from relman.core import ids, permissions
 from relman.core.errors import DomainError, NotFound, PermissionDenied
 from relman.processes.definition import ApprovalStep
 from relman.processes.messages import role_label, stage_label, step_label
@@ -57,13 +57,13 @@ def visible_meetings(user: Any) -> QuerySet[CabMeeting]:
 def get_meeting(user: Any, ref: CabMeeting | int | str, *, for_update: bool = False) -> CabMeeting:
     """The meeting if the user may see it (locked with `for_update`), else NotFound."""
     key = str(ref.pk if isinstance(ref, CabMeeting) else ref)
-    if not key.isdigit():
+    if ids.as_id(key) is None:
         raise NotFound(_("CAB meeting %s was not found.") % key)
     meetings = visible_meetings(user).select_related("chair")
     # Lock by id once seen: a member's view is a DISTINCT query, which cannot be locked.
-    if for_update and meetings.filter(pk=int(key)).exists():
+    if for_update and meetings.filter(pk=ids.as_id(key)).exists():
         meetings = CabMeeting.objects.select_related("chair").select_for_update(of=("self",))
-    meeting = meetings.filter(pk=int(key)).first()
+    meeting = meetings.filter(pk=ids.as_id(key)).first()
     if meeting is None:
         raise NotFound(_("CAB meeting %s was not found.") % key)
     return meeting

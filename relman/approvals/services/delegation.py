@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from relman.accounts.choices import BuiltinRole
 from relman.approvals.models import Delegation
 from relman.audit import services as audit
-from relman.core import permissions
+from relman.core import ids, permissions
 from relman.core.errors import (
     Conflict,
     NotFound,
@@ -232,7 +232,7 @@ def get_delegation(actor: Any, ref: Delegation | int | str) -> Delegation:
             queryset = queryset.none()
         else:
             queryset = queryset.filter(Q(delegator=actor) | Q(delegate=actor))
-    found = queryset.filter(pk=int(key)).first() if str(key).isdigit() else None
+    found = queryset.filter(pk=ids.pk_or_none(key)).first()
     if found is None:
         raise NotFound(_("Delegation %s was not found.") % key)
     return found

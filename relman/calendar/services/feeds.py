@@ -38,7 +38,7 @@ from relman.calendar.models import (
 )
 from relman.calendar.services import windows as windows_service
 from relman.cmdb.models import Application
-from relman.core import permissions
+from relman.core import ids, permissions
 from relman.core.errors import Conflict, NotFound, PermissionDenied
 from relman.processes import services as processes
 from relman.processes.definition import pick
@@ -97,7 +97,7 @@ def revoke_feed_token(actor: Any, token_id: int | str) -> FeedToken:
         token = (
             FeedToken.objects.select_for_update(of=("self",))
             .select_related("user")
-            .filter(pk=int(key) if key.isdigit() else -1)
+            .filter(pk=ids.pk_or_none(key))
             .first()
         )
         if token is None or (

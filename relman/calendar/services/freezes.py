@@ -22,6 +22,7 @@ from relman.calendar.services.access import require_calendar_admin
 from relman.calendar.services.windows import aware, resolve
 from relman.calendar.status import in_scope
 from relman.cmdb.models import Application, Environment
+from relman.core import ids
 from relman.core.errors import (
     Conflict,
     NotFound,
@@ -112,7 +113,7 @@ def get_freeze(freeze_id: int | str) -> Freeze:
     key = str(freeze_id)
     freeze = (
         Freeze.objects.select_related("application", "environment")
-        .filter(pk=int(key) if key.isdigit() else -1)
+        .filter(pk=ids.pk_or_none(key))
         .first()
     )
     if freeze is None:

@@ -20,6 +20,7 @@ from relman.calendar.models import PlannedOccurrence, WindowPlan
 from relman.calendar.services import windows as window_services
 from relman.calendar.services.access import require_calendar_admin
 from relman.calendar.services.scheduling import local
+from relman.core import ids
 from relman.core.errors import Conflict, NotFound, ValidationFailed
 
 FIRST_YEAR, LAST_YEAR = 2000, 2200
@@ -108,7 +109,7 @@ def _draft_occurrence(occurrence_id: int | str) -> PlannedOccurrence:
     planned = (
         PlannedOccurrence.objects.select_for_update()
         .select_related("plan", "window")
-        .filter(pk=int(key) if key.isdigit() else -1)
+        .filter(pk=ids.pk_or_none(key))
         .first()
     )
     if planned is None:

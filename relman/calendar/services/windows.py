@@ -20,6 +20,7 @@ from relman.calendar import recurrence
 from relman.calendar.models import HolidayCalendar, ReleaseWindow
 from relman.calendar.services.access import require_calendar_admin
 from relman.cmdb.models import Application, Environment
+from relman.core import ids
 from relman.core.errors import NotFound, ValidationFailed, raise_if_invalid
 
 # Fields `update_window` may change; the audit log shows them before and after.
@@ -55,7 +56,7 @@ def resolve(model: type, value: Any, lookup: str, errors: dict, field_name: str)
     if isinstance(value, model):
         return value
     key = str(value).strip()
-    found = model.objects.filter(**({"pk": int(key)} if key.isdigit() else {lookup: key})).first()
+    found = model.objects.filter(**ids.lookup(key, lookup)).first()
     if found is None:
         errors.setdefault(field_name, []).append(_("'%s' does not exist.") % key)
     return found
@@ -244,7 +245,7 @@ def get_window(window_id: int | str) -> ReleaseWindow:
     key = str(window_id)
     window = (
         ReleaseWindow.objects.select_related("application", "environment", "holidays")
-        .filter(pk=int(key) if key.isdigit() else -1)
+        .filter(pk=ids.pk_or_none(key))
         .first()
     )
     if window is None:
@@ -337,8 +338,8 @@ def id_of(model: type, value: Any, lookup: str) -> int | None:
     if isinstance(value, model):
         return value.pk
     key = str(value)
-    if key.isdigit():
-        return int(key)
+    if ids.as_id(key):
+        return ids.as_id(key)
     found = model.objects.filter(**{lookup: key}).values_list("pk", flat=True).first()
     if found is None:
         raise NotFound(_("'%s' does not exist.") % key)

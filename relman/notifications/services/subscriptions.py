@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from relman.accounts.models import Role
 from relman.audit import services as audit
 from relman.cmdb.models import Application
-from relman.core import outbound
+from relman.core import ids, outbound
 from relman.core.errors import NotFound, PermissionDenied, raise_if_invalid
 from relman.core.validators import reject_nul
 from relman.notifications import access
@@ -50,7 +50,7 @@ def manageable(actor: Any) -> QuerySet[Subscription]:
 def get_subscription(actor: Any, subscription_id: int | str) -> Subscription:
     """A subscription the actor may manage, else NotFound (never a hint that it exists)."""
     key = str(subscription_id)
-    found = manageable(actor).filter(pk=int(key) if key.isdigit() else -1).first()
+    found = manageable(actor).filter(pk=ids.pk_or_none(key)).first()
     if found is None:
         raise NotFound(_("Subscription %s was not found.") % key)
     return found
@@ -74,9 +74,7 @@ def _resolve(values: dict[str, Any], errors: dict[str, list[str]]) -> None:
     app = values.get("application")
     if app not in (None, "") and not isinstance(app, Application):
         key = str(app)
-        found = Application.objects.filter(
-            **({"pk": int(key)} if key.isdigit() else {"code": key})
-        ).first()
+        found = Application.objects.filter(**ids.lookup(key, "code")).first()
         if found is None:
             errors["application"] = [_("Unknown application '%s'.") % key]
         values["application"] = found

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relman.cmdb.models import Application, Environment
+from relman.core import ids
 from relman.core.errors import (
     Conflict,
 )
@@ -92,7 +93,7 @@ def resolve(model: type, errors: dict, field_name: str, value: Any, lookup: str)
     if isinstance(value, model):
         return value
     key = str(value)
-    found = model.objects.filter(**({"pk": int(key)} if key.isdigit() else {lookup: key})).first()
+    found = model.objects.filter(**ids.lookup(key, lookup)).first()
     if found is None:
         errors.setdefault(field_name, []).append(_("'%s' does not exist.") % key)
     return found

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from relman.calendar.choices import ConflictKind
 from relman.calendar.models import Freeze, ReleaseSchedule, ReleaseWindow
+from relman.core import ids
 from relman.releases.choices import OUTCOME_COLOURS, Outcome, Status
 from relman.releases.models import Release
 
@@ -230,9 +231,9 @@ def parse_occurrence(value: str) -> tuple[int, datetime]:
     """(window id, start) from a form's occurrence value; ValueError when it is not one."""
     window_id, _sep, start = value.partition("@")
     moment = datetime.fromisoformat(start)
-    if not window_id.isdigit() or timezone.is_naive(moment):
+    if ids.as_id(window_id) is None or timezone.is_naive(moment):
         raise ValueError(value)
-    return int(window_id), moment
+    return ids.as_id(window_id), moment
 
 
 def end_of(release: Release) -> datetime:
