@@ -3,7 +3,7 @@ and the yearly plan."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from ninja import Schema
@@ -26,7 +26,7 @@ class WindowOut(Schema):
     rrule: str = Field(..., description="RFC 5545 RRULE; empty for a one-off window")
     first_date: date
     last_date: date | None
-    start_time: time
+    start_time: TimeOfDay
     duration_minutes: int
     time_zone: str
     application: str | None

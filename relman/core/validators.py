@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 
 def reject_nul(value: Any) -> Any:
@@ -57,5 +57,17 @@ def whole_number(value: Any) -> Any:
 
 DateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 Date = Annotated[date, BeforeValidator(_iso_text)]
-TimeOfDay = Annotated[time, BeforeValidator(_iso_text), AfterValidator(_wall_time)]
+# A wall time ("19:00", "19:00:30"): JSON Schema's `format: time` would demand a zone.
+TimeOfDay = Annotated[
+    time,
+    BeforeValidator(_iso_text),
+    AfterValidator(_wall_time),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "examples": ["19:00"],
+        }
+    ),
+]
 Integer = Annotated[int, BeforeValidator(whole_number), Field(ge=-INT_BOUND, le=INT_BOUND)]

@@ -266,6 +266,21 @@ def add_comment(request: HttpRequest, ref: str, payload: CommentIn) -> Status:
     "/{ref}/audit",
     response={200: list[AuditEventOut], **ERRORS},
     summary="A release's audit history",
+    openapi_extra={  # `?format=csv` answers CSV; ninja replaces the content map whole
+        "responses": {
+            "200": {
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/AuditEventOut"},
+                        }
+                    },
+                    "text/csv": {"schema": {"type": "string"}},
+                }
+            }
+        }
+    },
 )
 def release_audit(
     request: HttpRequest, ref: str, format: Literal["json", "csv"] | None = None
