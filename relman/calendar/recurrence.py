@@ -59,6 +59,16 @@ def check_rule(text: str) -> str:
         rrulestr(text, dtstart=datetime(2000, 1, 1))
     except (ValueError, TypeError) as exc:
         raise ValueError(f"not an RFC 5545 RRULE: {exc}") from exc
+    parts = dict(part.partition("=")[::2] for part in upper.split(";") if part)
+    if parts.get("FREQ") not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
+        # Hourly or finer rules would give millions of occurrences to walk through.
+        raise ValueError(
+            "a release window recurs daily at most: FREQ=DAILY, WEEKLY, MONTHLY or YEARLY"
+        )
+    if {"BYHOUR", "BYMINUTE", "BYSECOND"} & set(parts):
+        raise ValueError(
+            "the window's start time is its own field: leave BYHOUR, BYMINUTE and BYSECOND out"
+        )
     return upper
 
 

@@ -225,3 +225,13 @@ def test_a_csrf_failure_is_coded_forbidden(rita):
     )
     assert_error(response, 403, "forbidden")
     assert not Release.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "rrule", ["FREQ=SECONDLY", "FREQ=MINUTELY", "FREQ=HOURLY", "FREQ=DAILY;BYMINUTE=1,2,3"]
+)
+def test_a_window_recurring_more_than_daily_is_refused(api_client, admin, rrule):
+    """Such a rule would make every occurrence list walk millions of openings."""
+    body = {**WINDOW, "start_time": "19:00", "rrule": rrule}
+    response = send(api_client(admin), "POST", f"{API}/calendar/windows", body)
+    assert_error(response, 400, "invalid", "rrule")
