@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export RELMAN_DATA_DIR ?= $(CURDIR)/var
+# pytest-xdist workers of `make test` (the CI machine has 2 cores).
+TEST_WORKERS ?= 2
 
 .PHONY: run test install install-dev lint format messages bench fuzz clean
 
@@ -32,9 +34,9 @@ test: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	RELMAN_DATA_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
-	RELMAN_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -q
+	RELMAN_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -q -n $(TEST_WORKERS)
 	if [ -n "$$RELMAN_TEST_DATABASE_URL" ]; then \
-	  RELMAN_DATA_DIR=$$(mktemp -d) DATABASE_URL="$$RELMAN_TEST_DATABASE_URL" $(BIN)/pytest -q; \
+	  RELMAN_DATA_DIR=$$(mktemp -d) DATABASE_URL="$$RELMAN_TEST_DATABASE_URL" $(BIN)/pytest -q -n $(TEST_WORKERS); \
 	fi
 
 lint: install-dev

@@ -30,7 +30,10 @@ from relman.notifications.choices import MessageStatus
 from relman.notifications.models import Message
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("RELMAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+# A Redis database of its own for each pytest-xdist worker (gw0: 13, gw1: 14, ...), so that
+# one worker's relman worker never takes another's messages.
+_XDIST = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get("RELMAN_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{13 + _XDIST}")
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
