@@ -24,7 +24,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,26 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common import free_port, fresh_postgres  # bench/common.py
+
 BIN = Path(sys.executable).parent
 APP = "soak"
 ROLES = ["requester", "release_manager", "tester", "pmo", "cab_member", "change_manager"]
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fresh_postgres(url: str) -> None:
-    """Drop and create the scratch database."""
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def seed(users: int) -> list[str]:
