@@ -111,8 +111,6 @@ class ApprovalsGate(BaseGate):
                     {"key": d, "label": pick(process.deliverables.get(d), language) or d}
                     for d in step.deliverables
                 ],
-                "gate": self.key,
-                "kind_label": str(self.kind_label),
             }
             for step in engine.steps_of(stage, snap)
         ]
@@ -167,8 +165,6 @@ class ReadinessGate(BaseGate):
                 "key": "review",
                 "label": _("Readiness review decided 'go'"),
                 "met": not unmet,
-                "gate": self.key,
-                "kind_label": str(self.kind_label),
             }
         ]
 

@@ -88,7 +88,13 @@ class ScheduledGate(BaseGate):
     def describe(self, unmet: Unmet, words: Words) -> str:
         params = {"stage": stage_label(words.variant, words.stage)}
         if unmet.key == PROJECT:
-            return _("Stage '%(stage)s' needs the go-live time the project team set.") % params
+            return (
+                _(
+                    "Stage '%(stage)s' needs the release scheduled in an open release window "
+                    "or at the go-live time the project team set."
+                )
+                % params
+            )
         return (
             _("Stage '%(stage)s' needs the release scheduled in an open release window.") % params
         )
@@ -97,7 +103,7 @@ class ScheduledGate(BaseGate):
         self, options: Scheduling, snap: Snapshot, unmet: list[Unmet], words: Words
     ) -> list[dict[str, Any]]:
         if options.by == PROJECT:
-            key, label = PROJECT, _("Go-live time set by the project team")
+            key, label = PROJECT, _("Scheduled in a window or at the project team's time")
         else:
             key, label = WINDOW, _("Scheduled in an open release window")
         return [
@@ -106,8 +112,6 @@ class ScheduledGate(BaseGate):
                 "key": key,
                 "label": label,
                 "met": not unmet,
-                "gate": self.key,
-                "kind_label": str(self.kind_label),
             }
         ]
 

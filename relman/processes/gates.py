@@ -110,6 +110,7 @@ class Gate(Protocol):
     key: ClassVar[str]  # its name under a stage's `gates:`
     schema: ClassVar[Mapping[str, Any]]  # JSON Schema of its options
     refusal: ClassVar[str]  # "gate", or its own refusal code (the freeze says "frozen")
+    kind_label: ClassVar[Any]  # its rows' kind in words, on the page (lazily translated)
 
     def options(self, raw: Any) -> Any:
         """The validated YAML value as the immutable options the gate works with."""
@@ -132,7 +133,9 @@ class Gate(Protocol):
     def items(
         self, options: Any, snap: Snapshot, unmet: list[Unmet], words: Words
     ) -> list[dict[str, Any]]:
-        """The gate's rows on a release's page and API detail (`kind`, `key`, `label`, `met`)."""
+        """The gate's rows on a release's page and API detail: `kind` (as in its Unmet),
+        `key`, `label` and `met`, and whatever else the gate shows (approval steps say how
+        many approvals they have and need)."""
 
     def actionable(self, user: Any, release: Any, stage: Any, options: Any) -> list[Any]:
         """What `user` may act on now to meet the gate (the approval steps they may decide),
@@ -146,7 +149,7 @@ class BaseGate:
     key: ClassVar[str] = ""
     schema: ClassVar[Mapping[str, Any]] = {}
     refusal: ClassVar[str] = GATE
-    kind_label: ClassVar[Any] = ""  # the row's kind in words (a lazy translation)
+    kind_label: ClassVar[Any] = ""  # its rows' kind in words, on the page (lazily translated)
 
     def options(self, raw: Any) -> Any:
         return raw
@@ -176,8 +179,6 @@ class BaseGate:
                 "key": u.key,
                 "label": self.describe(u, words),
                 "met": (u.kind, u.key) not in missing,
-                "gate": self.key,
-                "kind_label": str(self.kind_label),
             }
             for u in unmet
         ]

@@ -17,7 +17,6 @@ from relman.releases import access, services, storage
 from relman.releases.choices import Action
 from relman.releases.filters import SORT_COLUMNS, ReleaseFilters
 from relman.releases.models import (
-    Approval,
     ChecklistTick,
     Comment,
     Deliverable,
@@ -27,7 +26,6 @@ from relman.releases.models import (
 from relman.releases.schemas import (
     ROW_COLUMNS,
     ActionIn,
-    ApprovalOut,
     AuditEventOut,
     ChecklistIn,
     ChecklistOut,
@@ -142,13 +140,6 @@ def act(request: HttpRequest, ref: str, action: Action, payload: ActionIn) -> di
         outcome=payload.outcome,
     )
     return detail(request.user, access.get_visible(request.user, release.pk))
-
-
-@router.get("/{ref}/approvals", response={200: list[ApprovalOut], **ERRORS})
-def list_approvals(request: HttpRequest, ref: str) -> Any:
-    """Every decision on the release, voided ones included (with why)."""
-    release = access.get_visible(request.user, ref)
-    return Approval.objects.filter(release=release).select_related("approver", "on_behalf_of")
 
 
 @router.get("/{ref}/checklist", response={200: list[ChecklistOut], **ERRORS})

@@ -57,8 +57,6 @@ class _KeysGate(BaseGate):
                 "key": key,
                 "label": self.label(key, words),
                 "met": key not in missing,
-                "gate": self.key,
-                "kind_label": str(self.kind_label),
             }
             for key in options
         ]

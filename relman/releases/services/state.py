@@ -88,6 +88,7 @@ class ReleaseState:
     can_comment: bool
     decidable: list[Any]  # what the user may act on now, from the gates (approval steps)
     tickable: bool
+    gate_kinds: dict[str, str] = field(default_factory=dict)  # a gate row's kind in words
 
 
 def release_state(user: Any, release: Release) -> ReleaseState:
@@ -112,13 +113,16 @@ def release_state(user: Any, release: Release) -> ReleaseState:
     gate: list[dict[str, Any]] = []
     unmet_list: list[str] = []
     decidable: list[Any] = []
+    kinds: dict[str, str] = {}
     if snap.is_open and current is not None:
         words = Words(process, variant, current.key)
         for kind, options, unmet in engine.evaluate(current, snap, variant):
             if kind is None:  # named by the stage, but no installed gate knows it
                 unmet_list += [describe_unmet(process, variant, current.key, u) for u in unmet]
                 continue
-            gate += kind.items(options, snap, unmet, words)
+            rows = kind.items(options, snap, unmet, words)
+            gate += rows
+            kinds.update({row["kind"]: str(kind.kind_label) for row in rows})
             if kind.refusal == GATE:
                 unmet_list += [kind.describe(u, words) for u in unmet]
             decidable += kind.actionable(user, release, current, options)
@@ -145,6 +149,7 @@ def release_state(user: Any, release: Release) -> ReleaseState:
         can_edit=access.can_edit(user, release),
         can_comment=access.can_comment(user, release),
         decidable=decidable,
+        gate_kinds=kinds,
         tickable=bool(current and snap.is_open and roles & set(current.roles)),
     )
 
