@@ -33,10 +33,10 @@ from relman.calendar.services import scheduling
 from relman.calendar.services import windows as window_services
 from relman.calendar.services.freezes import freezes_between
 from relman.cmdb.models import Application, Environment
+from relman.core.views import flash_form_errors, run_service
 from relman.releases import access
 from relman.releases.choices import Method
 from relman.releases.models import Release
-from relman.web.actions import flash_form_errors, run_service
 from relman.web.calendar.grid import (
     MOST_OPTIONS,
     MOVE_AFTER,
