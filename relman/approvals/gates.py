@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from relman.approvals.services.inbox import InboxItem, inbox
 from relman.approvals.services.policy import eligible_counts
-from relman.approvals.services.readiness import is_ready
+from relman.approvals.services.readiness_reads import is_ready
 from relman.processes import engine
 from relman.processes.definition import ApprovalStep, Stage, approval_steps, pick
 from relman.processes.gates import BaseGate, Problem, Snapshot, Unmet, Words
