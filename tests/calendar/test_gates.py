@@ -108,3 +108,22 @@ def test_the_calendar_gates_read_their_facts_in_one_query_each(
         assert ScheduledGate().read(release, stage, Scheduling()) == {"schedule": None}
     with django_assert_num_queries(1):
         assert FreezeGate().read(release, stage, "implementation") == {"frozen": False}
+
+
+@pytest.mark.django_db
+def test_the_schedule_panel_and_api_say_the_project_team_set_the_time(requester, crew, feh):
+    from django.test import Client
+
+    release = factories.release(requester, feh, kind="new_system", release_class="major")
+    release = factories.walk_to(crew, release, "pmo_review")
+    client = Client()
+    client.force_login(crew)
+    page = client.get(f"/releases/{release.number}/").content.decode()
+    assert "Set the go-live time" in page
+    scheduling.schedule_release(
+        crew, release, start=TUESDAY_MORNING, end=TUESDAY_MORNING + timedelta(hours=3)
+    )
+    page = client.get(f"/releases/{release.number}/").content.decode()
+    assert "At the go-live time the project team set." in page
+    body = client.get(f"/api/v1/calendar/releases/{release.number}/schedule").json()
+    assert (body["window_id"], body["set_by_project"]) == (None, True)

@@ -230,7 +230,10 @@ def queue(message_ids: Iterable[int], countdown: float | None = None) -> None:
     from celery import current_app
     from kombu.exceptions import KombuError
 
-    # By name, from the app's registry: the tasks call these services, not the reverse.
+    # By name, from the Celery app's registry (the tasks call these services, not the
+    # reverse); the first time, let Celery import the apps' tasks modules it discovers.
+    if DELIVER_TASK not in current_app.tasks:
+        current_app.loader.import_default_modules()
     deliver = current_app.tasks[DELIVER_TASK]
     for message_id in message_ids:
         try:

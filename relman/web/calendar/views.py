@@ -348,6 +348,7 @@ def schedule_panel(user: Any, release: Release) -> dict[str, Any]:
         "can_edit": can_edit,
         "options": options,
         "emergency": release.method == Method.EMERGENCY,
+        "project_time": scheduling.project_sets_time(release),
         "conflicts": [conflict_view(c) for c in conflicts],
         "when": when_label(release.planned_start, release.planned_end or release.planned_start)
         if release.planned_start
