@@ -42,8 +42,6 @@ class ApprovalsGate(BaseGate):
     kind_label = gettext_lazy("Approval")
 
     def options(self, raw: Any) -> tuple[ApprovalStep, ...]:
-        if raw and isinstance(raw[0], ApprovalStep):
-            return tuple(raw)
         return approval_steps(raw)
 
     def problems(

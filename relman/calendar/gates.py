@@ -69,8 +69,6 @@ class ScheduledGate(BaseGate):
     kind_label = gettext_lazy("Schedule")
 
     def options(self, raw: Any) -> Scheduling | None:
-        if isinstance(raw, Scheduling):
-            return raw
         if isinstance(raw, Mapping):
             return Scheduling(by=raw.get("by", WINDOW))
         return Scheduling() if raw else None
@@ -131,8 +129,8 @@ class FreezeGate(BaseGate):
     }
     refusal = "frozen"
 
-    def options(self, raw: Any) -> str | None:
-        return "-" if raw is True else (raw or None)
+    def options(self, raw: Any) -> bool:
+        return bool(raw)
 
     def implied(self, stage: Stage, following: Stage | None) -> str | None:
         """Before a deployment stage, the freeze applies; the options name that stage."""
@@ -147,10 +145,12 @@ class FreezeGate(BaseGate):
         )
         return {"frozen": frozen}
 
-    def evaluate(self, options: str, snap: Snapshot) -> list[Unmet]:
+    def evaluate(self, options: bool | str, snap: Snapshot) -> list[Unmet]:
+        """Unmet while frozen, naming the stage that cannot start: the deployment stage it
+        is implied for, or (declared `freeze: true`) the stage itself."""
         if not snap.fact("frozen", False):
             return []
-        return [Unmet("freeze", snap.stage if options == "-" else options)]
+        return [Unmet("freeze", snap.stage if options is True else options)]
 
     def describe(self, unmet: Unmet, words: Words) -> str:
         return _(
@@ -159,6 +159,6 @@ class FreezeGate(BaseGate):
         ) % {"target": stage_label(words.variant, unmet.key)}
 
     def items(
-        self, options: str, snap: Snapshot, unmet: list[Unmet], words: Words
+        self, options: bool | str, snap: Snapshot, unmet: list[Unmet], words: Words
     ) -> list[dict[str, Any]]:
         return []  # shown on the calendar, and as the refusal of the advance

@@ -1,7 +1,10 @@
 """The lifecycle engine: which transitions a release may take, and why the others are refused.
 
-Pure Python over plain data (DESIGN.md rule 2). Services build a `Snapshot` of a release,
-ask `refusals()` and, when nothing is refused, apply `move()`.
+Pure Python over plain data (DESIGN.md rule 2). Services build a `Snapshot` of a release
+(the facts each gate of its stage read), ask `refusals()` and, when nothing is refused,
+apply `move()`. Every gate is evaluated the same way, through the interface and the
+catalogue of `processes/gates.py`; the approval-policy helpers below (`steps_of`,
+`needed`, `open_steps`) are the chain semantics the approvals gate and app share.
 
     planning --advance--> build --advance--> test --advance--> deploy --close--> (closed)
        ^                    |                                    |
@@ -126,9 +129,9 @@ def evaluate(
     snap: Snapshot,
     variant: Variant | None = None,
     gates: Catalogue | None = None,
-) -> list[tuple[Gate, Any, list[Unmet]]]:
+) -> list[tuple[Gate | None, Any, list[Unmet]]]:
     """Each gate of the stage with its options and its unmet parts (each stamped with the
-    gate's key). A gate the stage names but no installed gate knows is never met."""
+    gate's key). A gate the stage names but no installed gate knows (None) is never met."""
     gates = installed() if gates is None else gates
     results = [
         (gate, options, [replace(u, gate=gate.key) for u in gate.evaluate(options, snap)])
