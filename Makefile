@@ -33,6 +33,7 @@ run: install
 test: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	RELMAN_DATA_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
 	RELMAN_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -q -n $(TEST_WORKERS)
 	if [ -n "$$RELMAN_TEST_DATABASE_URL" ]; then \
@@ -42,6 +43,7 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff format .

@@ -163,6 +163,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/releases", releases_router)
 api.add_router("/approvals", approvals_router)
+api.add_router("/releases", "relman.approvals.api_decisions.router")
 api.add_router("/releases", "relman.approvals.api_readiness.router")
 api.add_router("/cab", "relman.approvals.api_cab.router")
 api.add_router("/processes", processes_router)

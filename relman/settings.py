@@ -168,6 +168,18 @@ RELMAN_PROCESS_DIRS = [
     for p in os.environ.get("RELMAN_PROCESS_DIRS", str(DATA_DIR / "processes")).split(os.pathsep)
     if p
 ]
+# The gates a process definition may use under a stage's `gates:` (docs/architecture.md),
+# in the order the engine evaluates them and a release's page lists them. Adding a gate:
+# write it in its app's gates.py and add one line here.
+RELMAN_GATES = [
+    "relman.releases.gates.DeliverablesGate",
+    "relman.approvals.gates.ApprovalsGate",
+    "relman.releases.gates.ChecklistGate",
+    "relman.calendar.gates.ScheduledGate",
+    "relman.approvals.gates.ReadinessGate",
+    "relman.calendar.gates.FreezeGate",
+]
+
 RELMAN_TOKEN_DAYS = int(os.environ.get("RELMAN_TOKEN_DAYS", "90"))
 # What one process document may cost to read (processes/loader.py): its size, its values
 # (each use of a YAML alias counts again), its nesting and the time to read it.

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from relman.accounts.models import ApiToken, Role, RoleAssignment, User
-from relman.core.admin import AuditedAdmin, ReadOnlyAdmin
+from relman.audit.admin_base import AuditedAdmin
+from relman.core.admin import ReadOnlyAdmin
 
 
 @admin.register(User)

@@ -93,6 +93,7 @@ def _schedule(user: Any, release: Release) -> dict[str, Any]:
         "window": schedule.window.name if schedule and schedule.window_id else None,
         "occurrence_start": schedule.occurrence_start if schedule else None,
         "outside_window_reason": schedule.outside_window_reason if schedule else "",
+        "set_by_project": bool(schedule and schedule.set_by_project),
         "scheduled_by": schedule.scheduled_by.username if schedule else "",
         "revision": release.revision,
         "conflicts": [_conflict(c) for c in conflict_services.conflicts_for_release(release)]

@@ -116,8 +116,9 @@ class Freeze(TimestampedModel):
 
 
 class ReleaseSchedule(TimestampedModel):
-    """Where a release is scheduled: in an occurrence of a window, or outside one as an
-    emergency. Its times are the release's planned start and end."""
+    """Where a release is scheduled: in an occurrence of a window, outside one as an
+    emergency, or at a time its project team set (where its flow's `scheduled` gate accepts
+    one). Its times are the release's planned start and end."""
 
     release = models.OneToOneField(
         "releases.Release", on_delete=models.CASCADE, related_name="schedule"
@@ -127,6 +128,11 @@ class ReleaseSchedule(TimestampedModel):
     )
     occurrence_start = models.DateTimeField(_("window occurrence"), null=True, blank=True)
     outside_window_reason = models.TextField(_("why outside a window"), blank=True)
+    set_by_project = models.BooleanField(
+        _("time set by the project team"),
+        default=False,
+        help_text=_("Outside a window, at the go-live time the project team set (new systems)."),
+    )
     scheduled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -193,6 +193,9 @@ class ScheduleOut(Schema):
     window: str | None
     occurrence_start: datetime | None
     outside_window_reason: str
+    set_by_project: bool = Field(
+        False, description="Outside a window, at the go-live time the project team set."
+    )
     scheduled_by: str
     revision: int
     conflicts: list[ConflictOut] = []

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from relman.audit.admin_base import AuditedAdmin
 from relman.cmdb.models import Application, Environment
-from relman.core.admin import AuditedAdmin
 
 
 @admin.register(Application)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from relman.audit import services as audit
 from relman.cmdb.models import Application
 from relman.core.errors import NotFound, PermissionDenied, ValidationFailed, raise_if_invalid
-from relman.processes.models import ProcessVersion
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
@@ -22,6 +22,9 @@ def _require_admin(actor: Any) -> None:
 
 
 def _check_process(errors: dict[str, list[str]], process: str) -> None:
+    """The process must be loaded. Processes sit a layer above the CMDB, so their model is
+    named by its app label, as a ForeignKey names a model of another app."""
+    ProcessVersion = apps.get_model("processes", "ProcessVersion")
     if not ProcessVersion.objects.filter(name=process).exists():
         names = sorted(set(ProcessVersion.objects.values_list("name", flat=True)))
         errors.setdefault("process", []).append(

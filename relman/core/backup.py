@@ -26,6 +26,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -38,7 +39,6 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils.translation import gettext as _
 
-import relman
 from relman.core.errors import DomainError
 
 FORMAT = 1
@@ -238,7 +238,7 @@ def write_backup(
                 members[name] = {"sha256": _sha256_file(path), "size": path.stat().st_size}
         manifest = {
             "format": FORMAT,
-            "relman_version": relman.__version__,
+            "relman_version": metadata.version("relman"),
             "created": datetime.now(UTC).isoformat(),
             "database": {"vendor": connection.vendor, "migrations": migrations},
             "tables": counts,

@@ -18,9 +18,9 @@ from typing import Any
 
 from django.utils import timezone
 
+import relman.demo.texts as texts
 from relman.approvals.services import cab, decisions, policy, readiness
 from relman.cmdb.models import Application, Environment
-from relman.demo import texts
 from relman.demo.cast import AppSpec, People
 from relman.processes import engine
 from relman.processes.definition import (

@@ -6,8 +6,7 @@ import logging
 
 from celery import shared_task
 
-from relman.notifications.services import delivery
-from relman.notifications.services.outbox import queue
+from relman.notifications.services import delivery, queue
 
 logger = logging.getLogger(__name__)
 

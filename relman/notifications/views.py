@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relman.core.errors import DomainError, PermissionDenied
+from relman.core.views import flash_form_errors, run_service
 from relman.notifications import access, services
 from relman.notifications.choices import MESSAGE_STATUS_COLOURS, ChannelKind, Event, MessageStatus
 from relman.notifications.filters import OutboxFilters
-from relman.web.actions import flash_form_errors, run_service
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from relman.processes.gates import Catalogue, installed
+
 ADVANCE, RETURN, ROLLBACK, CANCEL, CLOSE = "advance", "return", "rollback", "cancel", "close"
 TRANSITIONS = (ADVANCE, RETURN, ROLLBACK, CANCEL, CLOSE)
 KINDS = ("new_system", "upgrade", "patch", "documents")
@@ -131,23 +133,77 @@ class Criterion:
     checklist: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Stage:
-    """One step of a flow, with the gate that must be met to leave it forwards."""
+    """One step of a flow, with the gates that must be met to leave it forwards.
+
+    `gates` holds each gate's options by its key (see `processes/gates.py`), in the order
+    of the process file. Gate options may also be given as keyword arguments:
+    `Stage("plan", label, roles, deliverables=("plan",), checklist=("scoped",))`.
+    """
 
     key: str
     label: Label
     roles: tuple[str, ...]
-    deliverables: tuple[str, ...] = ()
-    approvals: tuple[ApprovalStep, ...] = ()
-    readiness: bool = False
-    checklist: tuple[str, ...] = ()
-    transitions: tuple[str, ...] | None = None
-    return_to: tuple[str, ...] | None = None
-    rollback_to: str | None = None
-    skip_for: Condition | None = None
-    scheduled: bool = False
-    deployment: bool = False
+    gates: Mapping[str, Any]
+    transitions: tuple[str, ...] | None
+    return_to: tuple[str, ...] | None
+    rollback_to: str | None
+    skip_for: Condition | None
+    deployment: bool
+
+    def __init__(
+        self,
+        key: str,
+        label: Label,
+        roles: tuple[str, ...],
+        *,
+        gates: Mapping[str, Any] | None = None,
+        transitions: tuple[str, ...] | None = None,
+        return_to: tuple[str, ...] | None = None,
+        rollback_to: str | None = None,
+        skip_for: Condition | None = None,
+        deployment: bool = False,
+        **gate_options: Any,
+    ) -> None:
+        values = {
+            "key": key,
+            "label": label,
+            "roles": roles,
+            "gates": {**(gates or {}), **{k: v for k, v in gate_options.items() if v}},
+            "transitions": transitions,
+            "return_to": return_to,
+            "rollback_to": rollback_to,
+            "skip_for": skip_for,
+            "deployment": deployment,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def option(self, gate: str, default: Any = None) -> Any:
+        """The options of one of the stage's gates, or `default` when the stage has none."""
+        return self.gates.get(gate, default)
+
+    # The built-in gates' options, for the code that reads them by name.
+    @property
+    def deliverables(self) -> tuple[str, ...]:
+        return tuple(self.option("deliverables", ()))
+
+    @property
+    def checklist(self) -> tuple[str, ...]:
+        return tuple(self.option("checklist", ()))
+
+    @property
+    def approvals(self) -> tuple[ApprovalStep, ...]:
+        return tuple(self.option("approvals", ()))
+
+    @property
+    def readiness(self) -> bool:
+        return bool(self.option("readiness", False))
+
+    @property
+    def scheduled(self) -> bool:
+        return bool(self.option("scheduled", False))
 
     def applies_to(self, kind: str, method: str, release_class: str) -> bool:
         return self.skip_for is None or not self.skip_for.matches(kind, method, release_class)
@@ -194,22 +250,27 @@ class Process:
         return None
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Process:
+    def from_dict(cls, data: Mapping[str, Any], catalogue: Catalogue | None = None) -> Process:
+        """Build a definition from its validated mapping; each gate's options are parsed by
+        the installed gate of that key (a key no gate knows keeps its raw value)."""
+        catalogue = installed() if catalogue is None else catalogue
+
+        def gate_options(raw: Mapping[str, Any]) -> dict[str, Any]:
+            return {
+                key: catalogue[key].options(value) if key in catalogue else value
+                for key, value in raw.items()
+            }
+
         def stage(s: Mapping[str, Any]) -> Stage:
-            gates = s.get("gates") or {}
             return Stage(
                 key=s["key"],
                 label=s["label"],
                 roles=tuple(s.get("roles", ())),
-                deliverables=tuple(gates.get("deliverables", ())),
-                approvals=approval_steps(gates.get("approvals")),
-                readiness=bool(gates.get("readiness", False)),
-                checklist=tuple(gates.get("checklist", ())),
+                gates=gate_options(s.get("gates") or {}),
                 transitions=tuple(s["transitions"]) if "transitions" in s else None,
                 return_to=tuple(s["return_to"]) if "return_to" in s else None,
                 rollback_to=s.get("rollback_to"),
                 skip_for=Condition.from_dict(s.get("skip_for")),
-                scheduled=bool(gates.get("scheduled", False)),
                 deployment=bool(s.get("deployment", False)),
             )
 

@@ -1,7 +1,10 @@
 """The lifecycle engine: which transitions a release may take, and why the others are refused.
 
-Pure Python over plain data (DESIGN.md rule 2). Services build a `Snapshot` of a release,
-ask `refusals()` and, when nothing is refused, apply `move()`.
+Pure Python over plain data (DESIGN.md rule 2). Services build a `Snapshot` of a release
+(the facts each gate of its stage read), ask `refusals()` and, when nothing is refused,
+apply `move()`. Every gate is evaluated the same way, through the interface and the
+catalogue of `processes/gates.py`; the approval-policy helpers below (`steps_of`,
+`needed`, `open_steps`) are the chain semantics the approvals gate and app share.
 
     planning --advance--> build --advance--> test --advance--> deploy --close--> (closed)
        ^                    |                                    |
@@ -10,8 +13,9 @@ ask `refusals()` and, when nothing is refused, apply `move()`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+from typing import Any
 
 from relman.processes.definition import (
     ADVANCE,
@@ -23,36 +27,11 @@ from relman.processes.definition import (
     Stage,
     Variant,
 )
+from relman.processes.gates import GATE, Catalogue, Gate, Snapshot, Unmet, installed
+
+__all__ = ["Snapshot", "Unmet"]  # defined with the gate interface, used through the engine
 
 SUCCEEDED, FAILED, ROLLED_BACK, CANCELLED = "succeeded", "failed", "rolled_back", "cancelled"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the engine needs to know of a release."""
-
-    kind: str
-    method: str
-    release_class: str
-    stage: str
-    is_open: bool = True
-    deliverables: frozenset[str] = frozenset()
-    approvals: Mapping[str, int] = field(default_factory=dict)  # live approvals by step key
-    eligible: Mapping[str, int] = field(default_factory=dict)  # "all" steps: how many may approve
-    checklist: frozenset[str] = frozenset()
-    scheduled: bool = False
-    frozen: bool = False
-    ready: bool = False  # the stage's readiness review decided "go"
-
-
-@dataclass(frozen=True)
-class Unmet:
-    """One part of a gate that is not met."""
-
-    kind: str  # "deliverable" | "approval" | "checklist" | "schedule" | "readiness"
-    key: str
-    needed: int = 1
-    have: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,11 +66,18 @@ def steps_of(stage: Stage, snap: Snapshot) -> list[ApprovalStep]:
 
 def needed(step: ApprovalStep, snap: Snapshot) -> int:
     """How many approvals the step needs: its count, or every eligible approver for "all"."""
-    return step.count if step.count is not None else max(1, snap.eligible.get(step.key, 0))
+    if step.count is not None:
+        return step.count
+    return max(1, snap.fact("eligible", {}).get(step.key, 0))
+
+
+def have(step: ApprovalStep, snap: Snapshot) -> int:
+    """How many live approvals the step has."""
+    return snap.fact("approvals", {}).get(step.key, 0)
 
 
 def step_done(step: ApprovalStep, snap: Snapshot) -> bool:
-    return snap.approvals.get(step.key, 0) >= needed(step, snap)
+    return have(step, snap) >= needed(step, snap)
 
 
 def open_steps(stage: Stage, snap: Snapshot) -> list[ApprovalStep]:
@@ -109,19 +95,67 @@ def open_steps(stage: Stage, snap: Snapshot) -> list[ApprovalStep]:
     ]
 
 
-def unmet_gate(stage: Stage, snap: Snapshot) -> list[Unmet]:
-    """Everything the stage's exit gate still needs."""
-    unmet = [Unmet("deliverable", d) for d in stage.deliverables if d not in snap.deliverables]
-    for step in steps_of(stage, snap):
-        have, need = snap.approvals.get(step.key, 0), needed(step, snap)
-        if not step.optional and have < need:
-            unmet.append(Unmet("approval", step.key, need, have))
-    unmet += [Unmet("checklist", c) for c in stage.checklist if c not in snap.checklist]
-    if stage.scheduled and not snap.scheduled:
-        unmet.append(Unmet("schedule", "window"))
-    if stage.readiness and not snap.ready:
-        unmet.append(Unmet("readiness", "review"))
-    return unmet
+def following_stage(variant: Variant | None, stage: Stage, snap: Snapshot) -> Stage | None:
+    """The stage an advance from `stage` leads to, for this release (None from the last)."""
+    if variant is None:
+        return None
+    keys = [s.key for s in active_stages(variant, snap)]
+    if stage.key not in keys or keys.index(stage.key) + 1 >= len(keys):
+        return None
+    return variant.stage(keys[keys.index(stage.key) + 1])
+
+
+def stage_gates(
+    stage: Stage,
+    snap: Snapshot,
+    variant: Variant | None = None,
+    gates: Catalogue | None = None,
+) -> list[tuple[Gate, Any]]:
+    """The gates on `stage` for this release, with their options, in catalogue order: those
+    the stage names, and those a gate implies (the freeze, before a deployment stage).
+    A gate set to false, null or an empty list is off."""
+    gates = installed() if gates is None else gates
+    following = following_stage(variant, stage, snap)
+    found = []
+    for key, gate in gates.items():
+        options = stage.gates[key] if key in stage.gates else gate.implied(stage, following)
+        if options:
+            found.append((gate, options))
+    return found
+
+
+def evaluate(
+    stage: Stage,
+    snap: Snapshot,
+    variant: Variant | None = None,
+    gates: Catalogue | None = None,
+) -> list[tuple[Gate | None, Any, list[Unmet]]]:
+    """Each gate of the stage with its options and its unmet parts (each stamped with the
+    gate's key). A gate the stage names but no installed gate knows (None) is never met."""
+    gates = installed() if gates is None else gates
+    results = [
+        (gate, options, [replace(u, gate=gate.key) for u in gate.evaluate(options, snap)])
+        for gate, options in stage_gates(stage, snap, variant, gates)
+    ]
+    for key in stage.gates:
+        if key not in gates and stage.gates[key]:
+            results.append((None, stage.gates[key], [Unmet("gate", key, gate=key)]))
+    return results
+
+
+def unmet_gate(
+    stage: Stage,
+    snap: Snapshot,
+    variant: Variant | None = None,
+    gates: Catalogue | None = None,
+) -> list[Unmet]:
+    """Everything the stage's exit gate still needs (the gates refused as "gate")."""
+    return [
+        u
+        for gate, _options, unmet in evaluate(stage, snap, variant, gates)
+        if gate is None or gate.refusal == GATE
+        for u in unmet
+    ]
 
 
 def transitions_of(variant: Variant, stage: Stage, snap: Snapshot) -> tuple[str, ...]:
@@ -158,6 +192,7 @@ def refusals(
     target: str = "",
     reason: str = "",
     outcome: str = SUCCEEDED,
+    gates: Catalogue | None = None,
 ) -> list[Refusal]:
     """Why `action` may not be taken by someone holding `roles`; empty when it may."""
     if not snap.is_open:
@@ -175,13 +210,15 @@ def refusals(
         found.append(Refusal("reason_required", stage=stage.key))
     if action == RETURN and target not in return_targets(variant, stage, snap):
         found.append(Refusal("bad_target", stage=stage.key, target=target))
-    if action == ADVANCE and snap.frozen:
-        keys = [s.key for s in active_stages(variant, snap)]
-        following = variant.stage(keys[keys.index(stage.key) + 1])
-        if following is not None and following.deployment:
-            found.append(Refusal("frozen", stage=stage.key, target=following.key))
     if action in (ADVANCE, CLOSE) and not (action == CLOSE and outcome == FAILED):
-        unmet = unmet_gate(stage, snap)
+        unmet: list[Unmet] = []
+        for gate, _options, parts in evaluate(stage, snap, variant, gates):
+            if gate is None or gate.refusal == GATE:
+                unmet += parts
+            else:  # a gate with its own refusal: one per unmet part, naming its target
+                found += [
+                    Refusal(gate.refusal, stage=stage.key, unmet=(u,), target=u.key) for u in parts
+                ]
         if unmet:
             found.append(Refusal("gate", stage=stage.key, unmet=tuple(unmet)))
     return found

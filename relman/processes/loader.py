@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import time
@@ -26,15 +27,30 @@ from relman.processes.definition import (
     Condition,
     Process,
 )
+from relman.processes.gates import Catalogue, installed
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 PRESETS_DIR = Path(__file__).with_name("presets")
 
 
 @cache
-def schema() -> dict[str, Any]:
-    """The published JSON Schema of process files."""
-    return json.loads(SCHEMA_PATH.read_text())
+def _base_schema() -> str:
+    return SCHEMA_PATH.read_text()
+
+
+def schema(catalogue: Catalogue | None = None) -> dict[str, Any]:
+    """The published JSON Schema of process files: `schema.json` with the options schema of
+    every installed gate under a stage's `gates` (each gate's own `$defs` hoisted to the top,
+    so `#/$defs/...` references resolve)."""
+    catalogue = installed() if catalogue is None else catalogue
+    published = json.loads(_base_schema())
+    gates = published["$defs"]["stage"]["properties"]["gates"]
+    gates["properties"] = {}
+    for key, options in catalogue.schemas().items():
+        options = copy.deepcopy(dict(options))
+        published["$defs"].update(options.pop("$defs", {}))
+        gates["properties"][key] = options
+    return published
 
 
 @dataclass(frozen=True)
@@ -252,39 +268,9 @@ def _semantic_problems(data: dict[str, Any], lines: _Lines, known_roles: set[str
                     found.append(
                         lines.problem((*spath, "roles", r_index), _("unknown role '%s'") % role)
                     )
-            gates = stage.get("gates") or {}
-            for d_index, key in enumerate(gates.get("deliverables", [])):
-                if key not in deliverables:
-                    found.append(
-                        lines.problem(
-                            (*spath, "gates", "deliverables", d_index),
-                            _("undefined deliverable '%s' (add it under 'deliverables')") % key,
-                        )
-                    )
-            for c_index, key in enumerate(gates.get("checklist", [])):
-                if key not in checklist:
-                    found.append(
-                        lines.problem(
-                            (*spath, "gates", "checklist", c_index),
-                            _("undefined checklist item '%s' (add it under 'checklist')") % key,
-                        )
-                    )
-            found += _step_problems(
-                gates.get("approvals") or [],
-                (*spath, "gates", "approvals"),
-                lines,
-                roles=roles,
-                deliverables=deliverables,
-                checklist=checklist,
-                earlier=keys[:s_index],
+            found += _gate_problems(
+                stage.get("gates") or {}, (*spath, "gates"), lines, data, roles, keys[:s_index]
             )
-            if gates.get("readiness") and not data.get("readiness_criteria"):
-                found.append(
-                    lines.problem(
-                        (*spath, "gates", "readiness"),
-                        _("a readiness review needs 'readiness_criteria' at the top of the file"),
-                    )
-                )
             earlier = keys[:s_index]
             for t_index, target in enumerate(stage.get("return_to", [])):
                 if target not in earlier:
@@ -314,71 +300,23 @@ def _semantic_problems(data: dict[str, Any], lines: _Lines, known_roles: set[str
     return found
 
 
-def _step_problems(
-    entries: list[Any],
+def _gate_problems(
+    gates: dict[str, Any],
     path: tuple,
     lines: _Lines,
-    *,
+    data: dict[str, Any],
     roles: set[str],
-    deliverables: set[str],
-    checklist: set[str],
     earlier: list[str],
 ) -> list[Problem]:
-    """References of an approval policy: roles, checks, deliverables, reject targets."""
-    found: list[Problem] = []
-    seen: set[str] = set()
-    for index, entry in enumerate(entries):
-        group = entry.get("parallel", [entry])
-        for p_index, step in enumerate(group):
-            spath = (*path, index, "parallel", p_index) if "parallel" in entry else (*path, index)
-            key = step.get("key") or step["role"]
-            if key in seen:
-                found.append(
-                    lines.problem(
-                        (*spath, "key"),
-                        _("two steps of this stage are called '%s'; give one a 'key'") % key,
-                    )
-                )
-            seen.add(key)
-            for field_path, role in ((("role",), step["role"]),) + (
-                ((("expires", "escalate_to"), step["expires"]["escalate_to"]),)
-                if "expires" in step
-                else ()
-            ):
-                if role not in roles:
-                    found.append(
-                        lines.problem((*spath, *field_path), _("unknown role '%s'") % role)
-                    )
-            for name, known, hint in (
-                (
-                    "checks",
-                    checklist,
-                    _("undefined checklist item '%s' (add it under 'checklist')"),
-                ),
-                (
-                    "deliverables",
-                    deliverables,
-                    _("undefined deliverable '%s' (add it under 'deliverables')"),
-                ),
-            ):
-                for i, item in enumerate(step.get(name, [])):
-                    if item not in known:
-                        found.append(lines.problem((*spath, name, i), hint % item))
-            if "reject_to" in step and step["reject_to"] not in earlier:
-                found.append(
-                    lines.problem(
-                        (*spath, "reject_to"),
-                        _("'%s' is not an earlier stage of this flow") % step["reject_to"],
-                    )
-                )
-            expires = step.get("expires") or {}
-            if expires.get("remind_before_hours", 0) >= expires.get("after_hours", 1):
-                found.append(
-                    lines.problem(
-                        (*spath, "expires", "remind_before_hours"),
-                        _("the reminder must come before the step expires"),
-                    )
-                )
+    """What each installed gate finds wrong with its options (references, mostly). The
+    gate sees the whole file, with every known role under `roles`."""
+    catalogue = installed()
+    definition = {**data, "roles": dict.fromkeys(roles)}
+    found = []
+    for key, gate in catalogue.items():
+        if key in gates:
+            for problem in gate.problems(gates[key], definition, earlier):
+                found.append(lines.problem((*path, key, *problem.path), problem.message))
     return found
 
 

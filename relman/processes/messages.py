@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from relman.accounts.choices import BuiltinRole
 from relman.processes.definition import REQUESTER, ApprovalStep, Process, Variant, pick
 from relman.processes.engine import Refusal, Unmet
+from relman.processes.gates import Words, installed
 
 
 def role_label(process: Process, code: str) -> str:
@@ -26,27 +27,14 @@ def stage_label(variant: Variant, key: str) -> str:
 
 
 def describe_unmet(process: Process, variant: Variant, stage: str, unmet: Unmet) -> str:
-    """One unmet gate item as a sentence."""
-    params = {"stage": stage_label(variant, stage)}
-    if unmet.kind == "deliverable":
-        params["item"] = pick(process.deliverables.get(unmet.key), get_language()) or unmet.key
-        return _("Stage '%(stage)s' needs the deliverable '%(item)s'.") % params
-    if unmet.kind == "checklist":
-        params["item"] = pick(process.checklist.get(unmet.key), get_language()) or unmet.key
-        return _("Stage '%(stage)s' needs the checklist item '%(item)s' done.") % params
-    if unmet.kind == "schedule":
-        return (
-            _("Stage '%(stage)s' needs the release scheduled in an open release window.") % params
-        )
-    if unmet.kind == "readiness":
-        return _("Stage '%(stage)s' needs a readiness review decided 'go'.") % params
-    step = variant.stage(stage).step(unmet.key) if variant.stage(stage) else None
-    params.update(
-        role=step_label(process, step) if step else unmet.key, needed=unmet.needed, have=unmet.have
-    )
-    return (
-        _("Stage '%(stage)s' needs %(needed)d approval(s) by '%(role)s' (has %(have)d).") % params
-    )
+    """One unmet gate item as a sentence, in the words of the gate that found it."""
+    gate = installed().get(unmet.gate)
+    if gate is None:
+        return _("Stage '%(stage)s' needs the gate '%(gate)s', which is not installed.") % {
+            "stage": stage_label(variant, stage),
+            "gate": unmet.gate or unmet.key,
+        }
+    return gate.describe(unmet, Words(process, variant, stage))
 
 
 def step_label(process: Process, step: ApprovalStep) -> str:
@@ -62,7 +50,7 @@ def step_label(process: Process, step: ApprovalStep) -> str:
 def describe(process: Process, variant: Variant, refusal: Refusal) -> list[str]:
     """A refusal as one or more sentences."""
     stage = stage_label(variant, refusal.stage) if refusal.stage else ""
-    if refusal.code == "gate":
+    if refusal.unmet:  # an unmet gate, or a gate's own refusal (the freeze)
         return [describe_unmet(process, variant, refusal.stage, u) for u in refusal.unmet]
     if refusal.code == "closed":
         return [_("The release is closed.")]
@@ -81,14 +69,6 @@ def describe(process: Process, variant: Variant, refusal: Refusal) -> list[str]:
                 "stage": stage,
                 "target": stage_label(variant, refusal.target) if refusal.target else "?",
             }
-        ]
-    if refusal.code == "frozen":
-        return [
-            _(
-                "A freeze is in force for this release: '%(target)s' cannot start until it ends "
-                "or an emergency override is recorded."
-            )
-            % {"target": stage_label(variant, refusal.target)}
         ]
     if refusal.code == "not_offered":
         return [_("Stage '%(stage)s' does not offer this action.") % {"stage": stage}]

@@ -101,6 +101,11 @@ def _definition(version_id: int) -> Process:
     return Process.from_dict(ProcessVersion.objects.get(pk=version_id).data)
 
 
+def forget_definitions() -> None:
+    """Drop the parsed definitions (when the installed gates change)."""
+    _definition.cache_clear()
+
+
 def definition(version: ProcessVersion | int) -> Process:
     """The parsed definition of a stored version (cached: versions never change)."""
     return _definition(version if isinstance(version, int) else version.pk)
@@ -117,7 +122,7 @@ def mermaid(process: Process, variant_key_or_variant, language: str = "en") -> s
     keys = [s.key for s in variant.stages]
     for stage in variant.stages:
         label = pick(stage.label, language).replace('"', "'")
-        gate = len(stage.deliverables) + len(stage.approvals) + len(stage.checklist)
+        gate = sum(len(o) for o in stage.gates.values() if isinstance(o, tuple))
         skip = " (skipped for some)" if stage.skip_for else ""
         lines.append(f'    {stage.key}["{label}<br/>gate: {gate} item(s){skip}"]')
     for here, there in itertools.pairwise(keys):

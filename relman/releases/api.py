@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
-from relman.approvals.services import decisions
 from relman.audit.exports import to_csv, to_json
 from relman.core.api import ERRORS, WRITE_ERRORS
 from relman.core.errors import NotFound
@@ -19,7 +18,6 @@ from relman.releases import access, services, storage
 from relman.releases.choices import Action
 from relman.releases.filters import SORT_COLUMNS, ReleaseFilters
 from relman.releases.models import (
-    Approval,
     ChecklistTick,
     Comment,
     Deliverable,
@@ -29,8 +27,6 @@ from relman.releases.models import (
 from relman.releases.schemas import (
     ROW_COLUMNS,
     ActionIn,
-    ApprovalIn,
-    ApprovalOut,
     AuditEventOut,
     ChecklistIn,
     ChecklistOut,
@@ -145,31 +141,6 @@ def act(request: HttpRequest, ref: str, action: Action, payload: ActionIn) -> di
         outcome=payload.outcome,
     )
     return detail(request.user, access.get_visible(request.user, release.pk))
-
-
-@router.get("/{ref}/approvals", response={200: list[ApprovalOut], **ERRORS})
-def list_approvals(request: HttpRequest, ref: str) -> Any:
-    """Every decision on the release, voided ones included (with why)."""
-    release = access.get_visible(request.user, ref)
-    return Approval.objects.filter(release=release).select_related("approver", "on_behalf_of")
-
-
-@router.post(
-    "/{ref}/approvals",
-    response={201: ApprovalOut, **WRITE_ERRORS},
-    summary="Approve a step of the current stage",
-)
-def approve(request: HttpRequest, ref: str, payload: ApprovalIn) -> Status:
-    return Status(201, decisions.approve(request.user, ref, **payload.dict()))
-
-
-@router.post(
-    "/{ref}/rejections",
-    response={201: ApprovalOut, **WRITE_ERRORS},
-    summary="Reject a step of the current stage (the release goes back)",
-)
-def reject(request: HttpRequest, ref: str, payload: ApprovalIn) -> Status:
-    return Status(201, decisions.reject(request.user, ref, **payload.dict()))
 
 
 @router.get("/{ref}/checklist", response={200: list[ChecklistOut], **ERRORS})

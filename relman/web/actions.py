@@ -5,10 +5,6 @@ error becomes a message on the page, in the words the service chose.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -18,40 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from relman.approvals.services import decisions
-from relman.core.errors import Conflict, DomainError, GateNotMet
+from relman.core.views import flash_form_errors, run_service
 from relman.processes.definition import pick
 from relman.releases import services
 from relman.releases.choices import Action, Outcome, Status
 from relman.releases.models import Release
 from relman.web.forms import ActionForm, ApprovalForm, ChecklistForm, CommentForm, DeliverableForm
 from relman.web.views import get_release, stage_label
-
-
-def run_service(request: HttpRequest, call: Callable[[], str]) -> None:
-    """Call a service; flash its success sentence or its refusal."""
-    try:
-        done = call()
-    except Conflict as exc:
-        messages.warning(
-            request, f"{exc.message} {_('This page now shows the latest state; check it.')}"
-        )
-    except GateNotMet as exc:
-        messages.error(request, "\n".join([_("The gate of this stage is not met:"), *exc.unmet]))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
-
-
-def flash_form_errors(request: HttpRequest, form: Any) -> None:
-    """A form's errors as messages that name the field."""
-    for name, problems in form.errors.items():
-        field = form.fields.get(name)
-        for problem in problems:
-            if field is not None and field.label:
-                messages.error(request, f"{field.label}: {problem}")
-            else:
-                messages.error(request, problem)
 
 
 def back_to(release: Release, anchor: str = "") -> HttpResponse:

@@ -25,7 +25,7 @@ from relman.approvals.services import decisions
 from relman.approvals.services import delegation as delegations
 from relman.approvals.services.briefing import briefs
 from relman.core.errors import DomainError
-from relman.web.actions import flash_form_errors, run_service
+from relman.core.views import flash_form_errors, run_service
 from relman.web.forms import DATETIME_INPUT
 from relman.web.views import add_errors
 

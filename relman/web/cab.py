@@ -27,7 +27,7 @@ from relman.approvals import minutes as cab_minutes
 from relman.approvals.models import CabAgendaItem, CabMeeting
 from relman.approvals.services import cab
 from relman.core.errors import DomainError, NotFound
-from relman.web.actions import flash_form_errors, run_service
+from relman.core.views import flash_form_errors, run_service
 from relman.web.forms import DATETIME_INPUT
 from relman.web.views import add_errors
 

@@ -258,6 +258,7 @@ def release_detail(request: HttpRequest, number: str) -> HttpResponse:
             "tick": ticks.get(item["key"]) if item["kind"] == "checklist" else None,
             "approvals": approvers.get(item["key"], []) if item["kind"] == "approval" else [],
             "decidable": decidable.get(item["key"]) if item["kind"] == "approval" else None,
+            "kind_label": state.gate_kinds.get(item["kind"], item["kind"]),
         }
         for item in state.gate
     ]

@@ -8,6 +8,7 @@ from relman.accounts.services import create_token
 from relman.releases.models import Release
 from tests import factories
 
+
 @pytest.mark.django_db(transaction=True)
 def test_the_cli_refuses_it_naming_the_field(app, run, live_server):
     rita = factories.user("rita", "requester", app=app)

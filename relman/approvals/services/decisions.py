@@ -22,6 +22,7 @@ from relman.processes.messages import stage_label, step_label
 from relman.releases import access
 from relman.releases.choices import Status
 from relman.releases.models import Approval, Release
+from relman.releases.services.lifecycle import move_back
 from relman.releases.services.state import flow_of, snapshot
 
 APPROVE, REJECT = "approve", "reject"
@@ -75,7 +76,10 @@ def decide(
                 _("Step '%s' is decided by the CAB at a meeting, not by one member.")
                 % step_label(process, chosen)
             )
-        missing = [d for d in chosen.deliverables if d not in snap.deliverables]
+        present = set(
+            release.deliverables.filter(key__in=chosen.deliverables).values_list("key", flat=True)
+        )
+        missing = [d for d in chosen.deliverables if d not in present]
         if missing:
             names = ", ".join(
                 pick(process.deliverables.get(d), get_language()) or d for d in missing
@@ -131,8 +135,6 @@ def decide(
             emit("approval.rejected", release, actor=actor, data=data)
             target = chosen.reject_to or _previous_stage(variant, snap)
             if target:
-                from relman.releases.services.lifecycle import move_back  # builds on this
-
                 move_back(
                     actor,
                     release,

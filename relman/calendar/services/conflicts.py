@@ -115,7 +115,7 @@ def _releases(start: datetime, end: datetime) -> list[pure.ScheduledRelease]:
     schedules = {
         s["release_id"]: s
         for s in ReleaseSchedule.objects.filter(release_id__in=ids).values(
-            "release_id", "window_id", "occurrence_start", "outside_window_reason"
+            "release_id", "window_id", "occurrence_start", "outside_window_reason", "set_by_project"
         )
     }
     overrides: dict[int, set[int]] = defaultdict(set)
@@ -137,7 +137,10 @@ def _releases(start: datetime, end: datetime) -> list[pure.ScheduledRelease]:
                 team=row.requester.department or "",
                 window_id=schedule.get("window_id"),
                 occurrence_start=schedule.get("occurrence_start"),
-                outside_window_approved=bool(schedule.get("outside_window_reason")),
+                # An approved emergency, or a time the project team set (a new system).
+                outside_window_approved=bool(
+                    schedule.get("outside_window_reason") or schedule.get("set_by_project")
+                ),
                 overridden_freezes=frozenset(overrides.get(row.pk, ())),
             )
         )

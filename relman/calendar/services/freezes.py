@@ -1,7 +1,8 @@
 """Freezes (blackouts) and the emergency overrides that let a release through one.
 
-Inside a freeze nothing in its scope is scheduled (`scheduling`) or deployed (the engine
-refuses to advance into a `deployment: true` stage while `Snapshot.frozen`), unless the
+Inside a freeze nothing in its scope is scheduled (`scheduling`) or deployed (the freeze
+gate, `calendar.gates.FreezeGate`, refuses the advance into a `deployment: true` stage),
+unless the
 release is an emergency with its process's emergency approval and an override recording who
 allowed it and why.
 """

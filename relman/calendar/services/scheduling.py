@@ -2,7 +2,8 @@
 
 A schedule's times are the release's planned start and end. Scheduling is refused:
 - outside every window that covers the release, unless it is an emergency release with a
-  reason and its process's emergency approval;
+  reason and its process's emergency approval, or its flow lets the project team set the
+  go-live time (`scheduled: {by: project}`, new systems in seed 002);
 - into an occurrence that is full (the message names the next free one) or struck from a
   published yearly plan;
 - inside a freeze covering the release, unless an override for that freeze was recorded.
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from relman.audit import services as audit
 from relman.calendar import recurrence
 from relman.calendar.choices import PlanStatus
+from relman.calendar.gates import PROJECT
 from relman.calendar.models import (
     PlannedOccurrence,
     ReleaseSchedule,
@@ -36,6 +38,7 @@ from relman.releases import access
 from relman.releases.choices import Method, Outcome
 from relman.releases.models import Release
 from relman.releases.services.common import check_revision
+from relman.releases.services.state import flow_of
 
 # How far ahead a refusal looks for the next free occurrence to suggest.
 LOOKAHEAD = timedelta(days=400)
@@ -293,6 +296,13 @@ def _outside_message(release: Release, start: datetime, end: datetime | None) ->
     )
 
 
+def project_sets_time(release: Release) -> bool:
+    """Whether the release's flow lets its project team set the go-live time, in a window or
+    not: a stage of the flow has the gate `scheduled: {by: project}`."""
+    _process, variant = flow_of(release)
+    return any(getattr(s.option("scheduled"), "by", None) == PROJECT for s in variant.stages)
+
+
 def _as_datetime(value: Any, field_name: str) -> datetime | None:
     if value in (None, ""):
         return None
@@ -317,6 +327,7 @@ def _state(schedule: ReleaseSchedule | None, release: Release) -> dict[str, Any]
         "start": release.planned_start,
         "end": release.planned_end,
         "outside_window_reason": schedule.outside_window_reason,
+        **({"set_by_project": True} if schedule.set_by_project else {}),
     }
 
 
@@ -403,6 +414,13 @@ def schedule_release(
                 if used.get(occurrence.start, 0) >= window.capacity:
                     raise Conflict(_full_message(window, occurrence, release))
             outside_window_reason = ""
+        elif project_sets_time(release):
+            # A new system goes live when its project team says (seed 002 section 6.2).
+            if end is None:
+                raise ValidationFailed(
+                    _("Outside a window, give the end of the release too."), field="end"
+                )
+            window, occurrence = None, None
         else:
             if release.method != Method.EMERGENCY or not outside_window_reason:
                 if release.method == Method.EMERGENCY:
@@ -445,6 +463,7 @@ def schedule_release(
         schedule.window = window
         schedule.occurrence_start = occurrence.start if occurrence else None
         schedule.outside_window_reason = outside_window_reason
+        schedule.set_by_project = found is None and project_sets_time(release)
         schedule.scheduled_by = actor
         schedule.save()
         release.planned_start, release.planned_end = start, end

@@ -221,13 +221,20 @@ def emit(
     return created
 
 
+DELIVER_TASK = "relman.notifications.tasks.deliver"
+
+
 def queue(message_ids: Iterable[int], countdown: float | None = None) -> None:
     """Queue the delivery of messages. When the broker cannot be reached the messages stay
     pending in the outbox, and `sweep` queues them again later: nothing is lost."""
+    from celery import current_app
     from kombu.exceptions import KombuError
 
-    from relman.notifications.tasks import deliver
-
+    # By name, from the Celery app's registry (the tasks call these services, not the
+    # reverse); the first time, let Celery import the apps' tasks modules it discovers.
+    if DELIVER_TASK not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    deliver = current_app.tasks[DELIVER_TASK]
     for message_id in message_ids:
         try:
             deliver.apply_async((message_id,), countdown=countdown, retry=False)

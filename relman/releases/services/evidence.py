@@ -17,7 +17,7 @@ from relman.core.errors import (
 )
 from relman.processes.definition import pick
 from relman.processes.messages import role_label
-from relman.releases import access, storage
+from relman.releases import access, signals, storage
 from relman.releases.models import (
     ChecklistTick,
     Comment,
@@ -108,9 +108,9 @@ def add_deliverable(
             },
             reason=note,
         )
-        from relman.approvals.services.decisions import void_for_deliverable
-
-        void_for_deliverable(actor, release, key, version.number)
+        signals.deliverable_added.send(
+            Release, release=release, actor=actor, key=key, version=version.number
+        )
     return version
 
 

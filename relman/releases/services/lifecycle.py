@@ -21,7 +21,7 @@ from relman.processes import engine
 from relman.processes import services as processes
 from relman.processes.definition import Process, Variant
 from relman.processes.messages import describe
-from relman.releases import access
+from relman.releases import access, signals
 from relman.releases.choices import (
     CLOSING_OUTCOMES,
     Action,
@@ -124,9 +124,7 @@ def create_release(
                 **audit_fields(release, EDITABLE),
             },
         )
-        from relman.approvals.services.decisions import refresh_steps
-
-        refresh_steps(release)  # the first stage may wait for approvals already
+        signals.release_created.send(Release, release=release, actor=actor)
     return release
 
 
@@ -215,8 +213,9 @@ def transition(
         move = engine.move(variant, snap, action, target=target, outcome=outcome)
         before = {"stage": release.stage, "status": release.status, "outcome": release.outcome}
         now = timezone.now()
+        voided: list[str] = []
         if move.is_open and action in (Action.RETURN, Action.ROLLBACK):
-            _void_from(release, variant, snap, move.stage, now)
+            voided = _void_from(release, variant, snap, move.stage, now)
         release.stage = move.stage
         if not move.is_open:
             release.status = Status.CLOSED
@@ -233,25 +232,33 @@ def transition(
             after={"stage": release.stage, "status": release.status, "outcome": release.outcome},
             reason=reason,
         )
-        _after_move(actor, release, variant, action, reason=reason)
+        signals.release_moved.send(
+            Release,
+            release=release,
+            actor=actor,
+            action=action,
+            variant=variant,
+            before=before["stage"],
+            reason=reason,
+            voided=voided,
+        )
     return release
 
 
 def _void_from(
     release: Release, variant: Variant, snap: engine.Snapshot, stage: str, now: Any
-) -> None:
-    """Void the approvals, ticks and readiness reviews of `stage` and the stages after it."""
-    from relman.approvals.models import ReadinessReview
-
+) -> list[str]:
+    """Void the approvals and checklist ticks of `stage` and the stages after it; return
+    those stages (the apps that keep decisions of their own void theirs on `release_moved`)."""
     keys = [s.key for s in engine.active_stages(variant, snap)]
     later = keys[keys.index(stage) :]
     Approval.objects.filter(release=release, stage__in=later, voided__isnull=True).update(
         voided=now, void_reason=_("The release returned to an earlier stage.")
     )
-    for model in (ChecklistTick, ReadinessReview):
-        model.objects.filter(release=release, stage__in=later, voided__isnull=True).update(
-            voided=now
-        )
+    ChecklistTick.objects.filter(release=release, stage__in=later, voided__isnull=True).update(
+        voided=now
+    )
+    return later
 
 
 def move_back(
@@ -261,7 +268,7 @@ def move_back(
     decided from there on. Runs inside the caller's transaction."""
     snap = snapshot(release)
     before = {"stage": release.stage}
-    _void_from(release, variant, snap, target, timezone.now())
+    voided = _void_from(release, variant, snap, target, timezone.now())
     release.stage = target
     release.revision += 1
     release.save()
@@ -274,26 +281,16 @@ def move_back(
         after={"stage": target},
         reason=reason,
     )
-    _after_move(actor, release, variant, Action.RETURN, reason=reason)
-
-
-def _after_move(
-    actor: Any, release: Release, variant: Variant, action: str, *, reason: str
-) -> None:
-    """Open the approval steps of the stage the release is now in, and notify."""
-    from relman.approvals.services.decisions import refresh_steps
-    from relman.notifications.services import emit
-
-    refresh_steps(release)
-    stage = variant.stage(release.stage)
-    data = {"stage": release.stage, "reason": reason}
-    if action == Action.ADVANCE and stage is not None and stage.deployment:
-        emit("release.deployed", release, actor=actor, data=data)
-    elif action == Action.ROLLBACK:
-        emit("release.rolled_back", release, actor=actor, data=data)
-    elif action in (Action.CLOSE, Action.CANCEL):  # a cancelled release is closed too
-        event = "release.failed" if release.outcome == Outcome.FAILED else "release.closed"
-        emit(event, release, actor=actor, data={**data, "outcome": release.outcome})
+    signals.release_moved.send(
+        Release,
+        release=release,
+        actor=actor,
+        action=Action.RETURN,
+        variant=variant,
+        before=before["stage"],
+        reason=reason,
+        voided=voided,
+    )
 
 
 def _refuse(process: Process, variant: Variant, found: list[engine.Refusal]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -15,54 +14,36 @@ from relman.core.errors import (
 from relman.processes import engine
 from relman.processes import services as processes
 from relman.processes.definition import Process, Variant, pick
-from relman.processes.messages import describe, describe_unmet, step_label
+from relman.processes.gates import GATE, Words
+from relman.processes.messages import describe, describe_unmet
 from relman.releases import access
 from relman.releases.choices import (
     Action,
     Outcome,
     Status,
 )
-from relman.releases.models import (
-    Approval,
-    ChecklistTick,
-    Release,
-)
+from relman.releases.models import Release
 
 
 def snapshot(release: Release) -> engine.Snapshot:
-    """What the engine needs to know of a release (a handful of small queries)."""
-    from relman.approvals.services.policy import eligible_counts  # approvals build on releases
-    from relman.approvals.services.readiness import is_ready
-    from relman.calendar.status import schedule_state
-
-    approvals = dict(
-        Approval.objects.filter(
-            release=release,
-            stage=release.stage,
-            decision=Approval.APPROVED,
-            voided__isnull=True,
-        )
-        .values_list("step")
-        .annotate(n=Count("id"))
-        .values_list("step", "n")
-    )
-    ticks = ChecklistTick.objects.filter(release=release, stage=release.stage, voided__isnull=True)
-    scheduled, frozen = schedule_state(release)
+    """What the engine needs to know of a release: the facts each gate of its current stage
+    reads (each gate reads its own, in a query or two)."""
     _process, variant = flow_of(release)
-    stage = variant.stage(release.stage)
-    return engine.Snapshot(
+    bare = engine.Snapshot(
         kind=release.kind,
         method=release.method,
         release_class=release.release_class,
         stage=release.stage,
         is_open=release.status == Status.IN_PROGRESS,
-        deliverables=frozenset(release.deliverables.values_list("key", flat=True)),
-        approvals=approvals,
-        eligible=eligible_counts(release, stage) if stage else {},
-        checklist=frozenset(ticks.values_list("item", flat=True)),
-        scheduled=scheduled,
-        frozen=frozen,
-        ready=bool(stage and stage.readiness and is_ready(release)),
+    )
+    stage = variant.stage(release.stage)
+    if stage is None:
+        return bare
+    facts: dict[str, Any] = {}
+    for gate, options in engine.stage_gates(stage, bare, variant):
+        facts.update(gate.read(release, stage, options))
+    return engine.Snapshot(
+        bare.kind, bare.method, bare.release_class, bare.stage, bare.is_open, facts=facts
     )
 
 
@@ -105,8 +86,9 @@ class ReleaseState:
     roles: set[str]
     can_edit: bool
     can_comment: bool
-    decidable: list[Any]  # approvals.services.inbox.InboxItem: the steps the user may decide
+    decidable: list[Any]  # what the user may act on now, from the gates (approval steps)
     tickable: bool
+    gate_kinds: dict[str, str] = field(default_factory=dict)  # a gate row's kind in words
 
 
 def release_state(user: Any, release: Release) -> ReleaseState:
@@ -130,72 +112,20 @@ def release_state(user: Any, release: Release) -> ReleaseState:
     actions = []
     gate: list[dict[str, Any]] = []
     unmet_list: list[str] = []
+    decidable: list[Any] = []
+    kinds: dict[str, str] = {}
     if snap.is_open and current is not None:
-        unmet = engine.unmet_gate(current, snap)
-        unmet_list = [describe_unmet(process, variant, current.key, u) for u in unmet]
-        missing = {(u.kind, u.key) for u in unmet}
-        for key in current.deliverables:
-            label = pick(process.deliverables.get(key), language) or key
-            gate.append(
-                {
-                    "kind": "deliverable",
-                    "key": key,
-                    "label": label,
-                    "met": ("deliverable", key) not in missing,
-                }
-            )
-        open_keys = {s.key for s in engine.open_steps(current, snap)}
-        for step in engine.steps_of(current, snap):
-            gate.append(
-                {
-                    "kind": "approval",
-                    "key": step.key,
-                    "label": step_label(process, step),
-                    "needed": engine.needed(step, snap),
-                    "have": snap.approvals.get(step.key, 0),
-                    "met": engine.step_done(step, snap),
-                    "optional": step.optional,
-                    "open": step.key in open_keys,
-                    "group": step.group,
-                    "cab": step.cab,
-                    "checks": [
-                        {"key": c, "label": pick(process.checklist.get(c), language) or c}
-                        for c in step.checks
-                    ],
-                    "deliverables": [
-                        {"key": d, "label": pick(process.deliverables.get(d), language) or d}
-                        for d in step.deliverables
-                    ],
-                }
-            )
-        for key in current.checklist:
-            label = pick(process.checklist.get(key), language) or key
-            gate.append(
-                {
-                    "kind": "checklist",
-                    "key": key,
-                    "label": label,
-                    "met": ("checklist", key) not in missing,
-                }
-            )
-        if current.readiness:
-            gate.append(
-                {
-                    "kind": "readiness",
-                    "key": "review",
-                    "label": _("Readiness review decided 'go'"),
-                    "met": ("readiness", "review") not in missing,
-                }
-            )
-        if current.scheduled:
-            gate.append(
-                {
-                    "kind": "schedule",
-                    "key": "window",
-                    "label": _("Scheduled in an open release window"),
-                    "met": ("schedule", "window") not in missing,
-                }
-            )
+        words = Words(process, variant, current.key)
+        for kind, options, unmet in engine.evaluate(current, snap, variant):
+            if kind is None:  # named by the stage, but no installed gate knows it
+                unmet_list += [describe_unmet(process, variant, current.key, u) for u in unmet]
+                continue
+            rows = kind.items(options, snap, unmet, words)
+            gate += rows
+            kinds.update({row["kind"]: str(kind.kind_label) for row in rows})
+            if kind.refusal == GATE:
+                unmet_list += [kind.describe(u, words) for u in unmet]
+            decidable += kind.actionable(user, release, current, options)
         for action, found in engine.allowed_actions(variant, snap, roles).items():
             targets = []
             if action == Action.RETURN:
@@ -207,11 +137,6 @@ def release_state(user: Any, release: Release) -> ReleaseState:
             actions.append(
                 ActionView(action, str(Action(action).label), not found, reasons, targets)
             )
-    decidable = []
-    if current is not None and snap.is_open and current.approvals:
-        from relman.approvals.services.inbox import inbox  # approvals build on releases
-
-        decidable = inbox(user, Release.objects.filter(pk=release.pk))
     return ReleaseState(
         release=release,
         process=process,
@@ -224,6 +149,7 @@ def release_state(user: Any, release: Release) -> ReleaseState:
         can_edit=access.can_edit(user, release),
         can_comment=access.can_comment(user, release),
         decidable=decidable,
+        gate_kinds=kinds,
         tickable=bool(current and snap.is_open and roles & set(current.roles)),
     )
 

@@ -33,10 +33,10 @@ from relman.calendar.services import scheduling
 from relman.calendar.services import windows as window_services
 from relman.calendar.services.freezes import freezes_between
 from relman.cmdb.models import Application, Environment
+from relman.core.views import flash_form_errors, run_service
 from relman.releases import access
 from relman.releases.choices import Method
 from relman.releases.models import Release
-from relman.web.actions import flash_form_errors, run_service
 from relman.web.calendar.grid import (
     MOST_OPTIONS,
     MOVE_AFTER,
@@ -348,6 +348,7 @@ def schedule_panel(user: Any, release: Release) -> dict[str, Any]:
         "can_edit": can_edit,
         "options": options,
         "emergency": release.method == Method.EMERGENCY,
+        "project_time": scheduling.project_sets_time(release),
         "conflicts": [conflict_view(c) for c in conflicts],
         "when": when_label(release.planned_start, release.planned_end or release.planned_start)
         if release.planned_start

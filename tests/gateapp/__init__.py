@@ -1,0 +1,1 @@
+"""A throw-away app offering one gate, to show that a gate is one module and one line."""
