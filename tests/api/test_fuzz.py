@@ -32,7 +32,8 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from django.db import connections, transaction
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connections, transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 from schemathesis.config import PositiveDataAcceptanceConfig
@@ -163,9 +164,16 @@ def fuzz_world(
         atomics = {alias: transaction.atomic(using=alias) for alias in connections}
         for atomic in atomics.values():
             atomic.__enter__()
+        # Schemathesis calls the WSGI application itself, not Django's test client: keep the
+        # request signals from closing the connection that holds the module's transaction
+        # (with CONN_MAX_AGE 0 they would, on PostgreSQL), as the test client does.
+        for signal in (request_started, request_finished):
+            signal.disconnect(close_old_connections)
         try:
             yield FuzzWorld()
         finally:
+            for signal in (request_started, request_finished):
+                signal.connect(close_old_connections)
             for alias, atomic in atomics.items():
                 transaction.set_rollback(True, using=alias)
                 atomic.__exit__(None, None, None)
