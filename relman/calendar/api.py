@@ -51,7 +51,7 @@ from relman.releases import access
 from relman.releases.models import Release
 
 # A plan's year, as a path or query parameter.
-Year = Annotated[int, BeforeValidator(whole_number), Field(ge=1900, le=9999)]
+Year = Annotated[int, Field(ge=1900, le=9999), BeforeValidator(whole_number)]
 
 router = Router(tags=["calendar"])
 

@@ -46,4 +46,4 @@ def pk_or_none(value: Any) -> int:
 
 # An id in a path, query or payload of the API: its OpenAPI schema states the bounds, so a
 # larger number is refused with 400 naming the field, never a database overflow.
-Id = Annotated[int, BeforeValidator(whole_number), Field(ge=1, le=MAX_ID)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(whole_number)]

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 
 def reject_nul(value: Any) -> Any:
@@ -47,11 +47,16 @@ def _wall_time(value: time) -> time:
 
 
 def whole_number(value: Any) -> Any:
-    """Refuse booleans, fractions written as floats (3.0) and non-ASCII digits."""
+    """Refuse booleans, fractions written as floats (3.0), non-ASCII digits, and numbers
+    the database cannot hold (its integers have 64 bits)."""
     if isinstance(value, bool | float):
         raise ValueError(_("a whole number is expected"))
     if isinstance(value, str) and not re.fullmatch(r"[-+]?[0-9]{1,19}", value.strip()):
         raise ValueError(_("a whole number is expected"))
+    if isinstance(value, int | str) and abs(int(value)) > INT_BOUND:
+        raise ValueError(
+            _("a number between -%(bound)d and %(bound)d is expected") % {"bound": INT_BOUND}
+        )
     return value
 
 
@@ -70,4 +75,11 @@ TimeOfDay = Annotated[
         }
     ),
 ]
-Integer = Annotated[int, BeforeValidator(whole_number), Field(ge=-INT_BOUND, le=INT_BOUND)]
+Integer = Annotated[int, BeforeValidator(whole_number)]
+
+
+def blank_allowed(schema: dict[str, Any]) -> None:
+    """`json_schema_extra` of a filter that takes an empty value for "any" (HTML forms send
+    empty fields): the OpenAPI document then says that "" is accepted too."""
+    schema.setdefault("anyOf", [{k: schema.pop(k) for k in list(schema) if k != "title"}])
+    schema["anyOf"].append({"type": "string", "enum": [""]})

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 from django.db.models import QuerySet
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from relman.core.validators import Integer, reject_nul
+from relman.core.ids import Id
+from relman.core.validators import Integer, blank_allowed, reject_nul
 from relman.notifications.choices import UNSENT, ChannelKind, Event, MessageStatus
 
 # `unsent` is pending, sending and failed together: what needs an administrator's eye.
@@ -24,12 +25,14 @@ class OutboxFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: StatusFilter | None = None
-    channel: ChannelKind | None = None
-    event: Event | None = None
+    status: StatusFilter | None = Field(None, json_schema_extra=blank_allowed)
+    channel: ChannelKind | None = Field(None, json_schema_extra=blank_allowed)
+    event: Event | None = Field(None, json_schema_extra=blank_allowed)
     release: str | None = Field(None, max_length=64, description="Release number")
     limit: Integer = Field(50, ge=1, le=500)
-    before: Integer | None = Field(None, ge=1, description="From the previous page's `next`")
+    before: Id | None = Field(
+        None, description="From the previous page's `next`", json_schema_extra=blank_allowed
+    )
 
     _blank = field_validator("status", "channel", "event", "release", "before", mode="before")(
         _blank_to_none

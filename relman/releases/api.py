@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
-from relman.audit.exports import to_csv, to_json
+from relman.audit.exports import COLUMNS, to_csv, to_json
 from relman.core.api import ERRORS, WRITE_ERRORS
 from relman.core.errors import NotFound
 from relman.core.ids import Id
@@ -243,8 +243,16 @@ def add_comment(request: HttpRequest, ref: str, payload: CommentIn) -> Status:
                 "content": {
                     "application/json": {
                         "schema": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/AuditEventOut"},
+                            "anyOf": [
+                                {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/AuditEventOut"},
+                                },
+                                {  # `?format=json`: the export file, its columns as in CSV
+                                    "type": "array",
+                                    "items": {"type": "object", "required": COLUMNS},
+                                },
+                            ]
                         }
                     },
                     "text/csv": {"schema": {"type": "string"}},

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from relman.core.errors import ValidationFailed
-from relman.core.validators import Date, Integer, reject_nul
+from relman.core.validators import Date, Integer, blank_allowed, reject_nul
 from relman.releases.choices import Kind, Method, Outcome, ReleaseClass, Status
 
 ORDERINGS = {
@@ -41,18 +41,18 @@ class ReleaseFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: Status | None = None
+    status: Status | None = Field(None, json_schema_extra=blank_allowed)
     stage: str | None = Field(None, max_length=64)
-    kind: Kind | None = None
-    method: Method | None = None
-    release_class: ReleaseClass | None = None
-    outcome: Outcome | None = None
+    kind: Kind | None = Field(None, json_schema_extra=blank_allowed)
+    method: Method | None = Field(None, json_schema_extra=blank_allowed)
+    release_class: ReleaseClass | None = Field(None, json_schema_extra=blank_allowed)
+    outcome: Outcome | None = Field(None, json_schema_extra=blank_allowed)
     application: str | None = Field(None, max_length=40, description="Application code")
     q: str | None = Field(None, max_length=200, description="Text in number, title or version")
-    created_from: Date | None = None
-    created_to: Date | None = None
-    planned_from: Date | None = None
-    planned_to: Date | None = None
+    created_from: Date | None = Field(None, json_schema_extra=blank_allowed)
+    created_to: Date | None = Field(None, json_schema_extra=blank_allowed)
+    planned_from: Date | None = Field(None, json_schema_extra=blank_allowed)
+    planned_to: Date | None = Field(None, json_schema_extra=blank_allowed)
     ordering: Ordering = "-created"
     limit: Integer = Field(50, ge=1, le=500)
     cursor: str | None = Field(None, max_length=2048, description="From the previous page's `next`")
