@@ -36,6 +36,20 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
+# Dates a release can plausibly have; the margins leave room for date arithmetic (a window
+# before, a duration after) that would overflow at the ends of Python's calendar.
+YEARS = (1900, 9000)
+
+
+def _plausible(value: date) -> date:
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise ValueError(
+            _("a date between the years %(first)d and %(last)d is expected")
+            % {"first": YEARS[0], "last": YEARS[1]}
+        )
+    return value
+
+
 def _wall_time(value: time) -> time:
     """A time of day is read in its window's time zone: one with its own zone is refused
     (SQLite cannot store it, and PostgreSQL would shift it)."""
@@ -60,8 +74,8 @@ def whole_number(value: Any) -> Any:
     return value
 
 
-DateTime = Annotated[datetime, BeforeValidator(_iso_text)]
-Date = Annotated[date, BeforeValidator(_iso_text)]
+DateTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_plausible)]
+Date = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_plausible)]
 # A wall time ("19:00", "19:00:30"): JSON Schema's `format: time` would demand a zone.
 TimeOfDay = Annotated[
     time,

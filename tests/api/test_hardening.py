@@ -244,3 +244,13 @@ def test_a_window_recurring_more_than_daily_is_refused(api_client, admin, rrule)
     body = {**WINDOW, "start_time": "19:00", "rrule": rrule}
     response = send(api_client(admin), "POST", f"{API}/calendar/windows", body)
     assert_error(response, 400, "invalid", "rrule")
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T01:00:01Z", "9999-12-31T23:00:00Z"])
+def test_a_date_at_the_ends_of_the_calendar_is_refused(api_client, admin, rita, releases, start):
+    """Found by `make fuzz`: date arithmetic on such a time overflowed into a 500."""
+    number = releases[0].number
+    response = send(
+        api_client(admin), "PUT", f"{API}/calendar/releases/{number}/schedule", {"start": start}
+    )
+    assert_error(response, 400, "invalid", "start")
