@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 from pathlib import Path
 from typing import Annotated
@@ -14,19 +13,12 @@ from relman.cli.client import Api
 from relman.cli.i18n import _
 from relman.cli.output import fail, new_table, out, say
 from relman.cli.releases import JsonOption, Number, print_json
+from relman.core.checksums import sha256_file
 
 deliverable_app = typer.Typer(
     help=_("Deliverables of a release: upload files, add links, list them."),
     no_args_is_help=True,
 )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @deliverable_app.command("upload")
@@ -40,7 +32,7 @@ def deliverable_upload(
     note_text: Annotated[str, typer.Option("--note", help=_("A note on this version."))] = "",
 ) -> None:
     """Upload a file as a new version of a deliverable; check the server stored it intact."""
-    local = _sha256(file)
+    local = sha256_file(file)
     content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     with Api.from_login() as api, file.open("rb") as handle:
         version = api.post(

@@ -39,6 +39,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils.translation import gettext as _
 
+from relman.core.checksums import sha256_file
 from relman.core.errors import DomainError
 
 FORMAT = 1
@@ -66,14 +67,6 @@ class _Encoder(DjangoJSONEncoder):
         if isinstance(o, time):
             return o.isoformat()
         return super().default(o)
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- the tables
@@ -235,7 +228,7 @@ def write_backup(
             for relative, path in _files_under(Path(folder), skip.get(prefix, set())):
                 name = f"{prefix}/{relative}"
                 sources[name] = path
-                members[name] = {"sha256": _sha256_file(path), "size": path.stat().st_size}
+                members[name] = {"sha256": sha256_file(path), "size": path.stat().st_size}
         manifest = {
             "format": FORMAT,
             "relman_version": metadata.version("relman"),
@@ -258,7 +251,7 @@ def write_backup(
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(partial)
-    return Backup(destination, manifest, _sha256_file(destination))
+    return Backup(destination, manifest, sha256_file(destination))
 
 
 class _BytesReader:

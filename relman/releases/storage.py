@@ -14,6 +14,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from relman.core.checksums import sha256_of
 from relman.core.errors import ValidationFailed
 
 TEXT = "text"
@@ -155,8 +156,5 @@ def open_stored(path: str) -> IO[bytes]:
 
 def checksum_of(path: str) -> str:
     """Re-read a stored file and return its SHA-256, to prove it is intact."""
-    digest = hashlib.sha256()
     with open_stored(path) as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return sha256_of(handle)

@@ -94,9 +94,9 @@ def test_an_id_too_large_for_the_database_is_a_400(api_client, admin):
 
 
 def test_a_subscription_to_a_non_ascii_application_is_refused(api_client, rita):
-    body = {"channel": "email", "event": "release.created", "application": "¹"}
+    body = {"channel": "email", "event": "release.scheduled", "application": "¹"}
     response = send(api_client(rita), "POST", f"{API}/notifications/subscriptions", body)
-    assert response.status_code == 400, response.content
+    assert_error(response, 400, "invalid", "application")
 
 
 # ---------------------------------------------------------------- 4. times with a zone
