@@ -24,6 +24,60 @@ class User(AbstractUser):
         return self.display_name or self.get_full_name() or self.username
 
 
+class Team(TimestampedModel):
+    """A department, a sub-department or a team: the unit whose head approves for it and
+    which owns configuration items. `parent` nests sub-departments in their department."""
+
+    class Kind(models.TextChoices):
+        DEPARTMENT = "department", _("Department")
+        SUB_DEPARTMENT = "sub_department", _("Sub-department")
+        TEAM = "team", _("Team")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.DEPARTMENT)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("part of"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    members = models.ManyToManyField(
+        User, through="TeamMembership", related_name="teams", verbose_name=_("members")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembership(models.Model):
+    """A user belongs to a team; a head approves for it (a team may have several heads)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    is_head = models.BooleanField(_("head"), default=False)
+    created = models.DateTimeField(_("joined"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="unique_team_member"),
+        ]
+        indexes = [models.Index(fields=["user", "team"], name="membership_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.team}"
+
+
 class Role(models.Model):
     """A role of the release procedures: built in, or declared by a process definition."""
 

@@ -246,3 +246,51 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return self.body[:50]
+
+
+class ReleaseItem(models.Model):
+    """A configuration item the release touches: what it changes, and the root of its impact."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="items")
+    ci = models.ForeignKey(
+        "cmdb.ConfigurationItem", on_delete=models.PROTECT, related_name="release_items"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("touched configuration item")
+        verbose_name_plural = _("touched configuration items")
+        constraints = [
+            models.UniqueConstraint(fields=["release", "ci"], name="unique_release_item"),
+        ]
+        indexes = [models.Index(fields=["ci", "release"], name="release_item_ci")]
+
+    def __str__(self) -> str:
+        return f"{self.release_id} · {self.ci_id}"
+
+
+class ReleaseTeam(models.Model):
+    """A department added by hand to those involved in the release (beyond the requester's
+    and the owners of the items it touches)."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="added_teams")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("involved department")
+        verbose_name_plural = _("involved departments")
+        constraints = [
+            models.UniqueConstraint(fields=["release", "team"], name="unique_release_team"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.release_id} · {self.team_id}"
