@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Ninja's own app only for its vendored Swagger UI files: the API docs must render on an
+    # intranet that cannot reach a CDN.
+    "ninja",
     "relman.core",
     "relman.accounts",
     "relman.audit",

@@ -239,7 +239,7 @@ def add_comment(request: HttpRequest, ref: str, payload: CommentIn) -> Status:
     summary="A release's audit history",
     openapi_extra={  # `?format=csv` answers CSV; ninja replaces the content map whole
         "responses": {
-            "200": {
+            200: {
                 "content": {
                     "application/json": {
                         "schema": {

@@ -3,6 +3,8 @@ operation declares the errors it can answer with."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from relman.accounts.api import router as accounts_router
@@ -134,3 +136,18 @@ def test_the_inbox_describes_the_schedule_it_answers_with():
     ref = schemas["InboxItemOut"]["properties"]["window"]["anyOf"][0]["$ref"]
     window = schemas[ref.rsplit("/", 1)[1]]
     assert set(window["properties"]) == {"window", "start", "end", "outside_window_reason"}
+
+
+def test_the_served_document_has_no_key_twice(client):
+    """Swagger UI refuses a document with a repeated key ("duplicated mapping key"): an
+    `openapi_extra` that names a status as the string "200" beside Ninja's integer 200 gave
+    one, and the docs page showed nothing."""
+    repeated = []
+
+    def pairs(items: list) -> dict:
+        keys = [key for key, _value in items]
+        repeated.extend(key for key in set(keys) if keys.count(key) > 1)
+        return dict(items)
+
+    json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=pairs)
+    assert repeated == []
