@@ -145,6 +145,13 @@ class PageWorld(World):
         )
 
     @cached_property
+    def ci(self) -> Any:
+        from relman.cmdb.models import CIType, ConfigurationItem
+
+        server = CIType.objects.get_or_create(code="server", defaults={"name": "Server"})[0]
+        return ConfigurationItem.objects.create(type=server, name="crm-app1-prod")
+
+    @cached_property
     def delegation(self) -> Any:
         from relman.approvals.services import delegation
 
@@ -429,6 +436,8 @@ PAGES: dict[str, Page] = {
     "POST web:language": Page(
         302, 302, 302, 302, data=lambda w: {"language": "en", "next": "/releases/"}
     ),
+    "GET web:ci-list": Page(302, 200, 200, 200),
+    "GET web:ci-detail": Page(302, 200, 200, 200, kwargs=lambda w: {"ci_id": w.ci.pk}),
     "GET web:release-list": Page(302, 200, 200, 200),
     "POST web:release-list": Page(302, 200, 200, 200),
     "GET web:release-create": Page(302, 403, 200, 200),

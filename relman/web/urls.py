@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from relman.web import actions, approvals, readiness, views
+from relman.web import actions, approvals, cmdb, readiness, views
 from relman.web import cab as cab_pages
 from relman.web.calendar import views as calendar
 
@@ -51,6 +51,8 @@ urlpatterns = [
         calendar.unschedule_release,
         name="calendar-unschedule",
     ),
+    path("cmdb/", cmdb.ci_list, name="ci-list"),
+    path("cmdb/<int:ci_id>/", cmdb.ci_detail, name="ci-detail"),
     path("cab/", cab_pages.cab_list, name="cab-list"),
     path("cab/<int:meeting_id>/", cab_pages.cab_detail, name="cab-detail"),
     path("cab/<int:meeting_id>/attendance/", cab_pages.cab_attendance, name="cab-attendance"),

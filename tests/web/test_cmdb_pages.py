@@ -1,0 +1,85 @@
+"""The CMDB pages: a CI's page shows its relationships as a graph, its impact with paths,
+and its version history with the releases that put each version there."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from relman.cmdb.models import CIType, ConfigurationItem, DeployedVersion, Relationship
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stack(app):
+    types = {
+        c: CIType.objects.create(code=c, name=c.title(), is_service=c == "service")
+        for c in ("database", "application", "service")
+    }
+    db = ConfigurationItem.objects.create(type=types["database"], name="crm-db-prod")
+    crm = ConfigurationItem.objects.create(
+        type=types["application"], name="crm-prod", application=app
+    )
+    svc = ConfigurationItem.objects.create(type=types["service"], name="crm-service")
+    Relationship.objects.create(source=crm, kind="depends_on", target=db)
+    Relationship.objects.create(source=crm, kind="part_of", target=svc)
+    return db, crm, svc
+
+
+def test_a_database_page_lists_what_stands_on_it_with_paths(
+    client, stack, django_assert_max_num_queries
+):
+    db, _crm, _svc = stack
+    client.force_login(factories.user("nina"))
+    with django_assert_max_num_queries(12):
+        page = client.get(f"/cmdb/{db.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert '<svg class="ci-graph"' in html and "crm-prod" in html
+    impact = html.split('id="impact"')[1].split("</section>")[0]
+    assert "crm-service" in impact and "contains" in impact and "depends on" in impact
+
+
+def test_version_history_links_the_release(client, stack, app):
+    _db, crm, _svc = stack
+    requester = factories.user("rita", "requester", app=app)
+    release = factories.release(requester, app)
+    old = DeployedVersion.objects.create(
+        ci=crm, application=app, version="1.0", installed=timezone.now(), removed=timezone.now()
+    )
+    DeployedVersion.objects.create(
+        ci=crm,
+        application=app,
+        version="1.1",
+        release=release,
+        installed=timezone.now(),
+        previous=old,
+    )
+    client.force_login(requester)
+    html = client.get(f"/cmdb/{crm.pk}/").content.decode()
+    versions = html.split('id="versions"')[1]
+    assert f"/releases/{release.number}/" in versions and "1.1" in versions and "1.0" in versions
+
+
+def test_an_unknown_item_is_404(client):
+    client.force_login(factories.user("nina"))
+    assert client.get("/cmdb/999999/").status_code == 404
+
+
+def test_the_browser_filters_and_pages_by_name(client, stack, django_assert_max_num_queries):
+    _db, _crm, _svc = stack
+    server = CIType.objects.create(code="server", name="Server")
+    ConfigurationItem.objects.bulk_create(
+        ConfigurationItem(type=server, name=f"srv-{n:03d}") for n in range(60)
+    )
+    client.force_login(factories.user("nina"))
+    with django_assert_max_num_queries(10):
+        first = client.get("/cmdb/?type=server").content.decode()
+    assert "srv-049" in first and "srv-050" not in first and "crm-db-prod" not in first
+    link = first.split('class="btn" href="?')[1].split('"')[0].replace("&amp;", "&")
+    second = client.get(f"/cmdb/?{link}").content.decode()
+    assert "srv-050" in second and "srv-059" in second and "srv-049" not in second
+    forged = client.get("/cmdb/?after=forged").content.decode()
+    assert "That page link is not valid" in forged
