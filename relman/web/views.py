@@ -37,7 +37,14 @@ from relman.releases.choices import (
     Status,
 )
 from relman.releases.filters import ReleaseFilters
-from relman.releases.models import Approval, ChecklistTick, DeliverableVersion, Release
+from relman.releases.models import (
+    Approval,
+    ChecklistTick,
+    DeliverableVersion,
+    Release,
+    ReleaseItem,
+)
+from relman.web.cmdb import impact_rows
 from relman.web.forms import (
     CommentForm,
     DeliverableForm,
@@ -294,8 +301,20 @@ def release_detail(request: HttpRequest, number: str) -> HttpResponse:
         "voided_approvals": Approval.objects.filter(release=release, stage=release.stage)
         .exclude(void_reason="")
         .select_related("approver"),
+        **cmdb_panel(release),
     }
     return render(request, "web/release_detail.html", context)
+
+
+def cmdb_panel(release: Release) -> dict[str, Any]:
+    """The configuration items the release touches and what depends on them: two queries."""
+    touched = list(
+        ReleaseItem.objects.filter(release=release).select_related("ci__type", "ci__owner_team")
+    )
+    return {
+        "touched": touched,
+        "impact": impact_rows({item.ci_id: item.ci.name for item in touched}),
+    }
 
 
 def action_views(state: services.ReleaseState) -> list[dict[str, Any]]:

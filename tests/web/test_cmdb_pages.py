@@ -83,3 +83,29 @@ def test_the_browser_filters_and_pages_by_name(client, stack, django_assert_max_
     assert "srv-050" in second and "srv-059" in second and "srv-049" not in second
     forged = client.get("/cmdb/?after=forged").content.decode()
     assert "That page link is not valid" in forged
+
+
+def test_the_release_page_shows_what_it_touches_and_the_impact(client, stack, app):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from relman.releases.models import ReleaseItem
+
+    db, _crm, _svc = stack
+    requester = factories.user("rita", "requester", app=app)
+    release = factories.release(requester, app)
+    client.force_login(requester)
+    ReleaseItem.objects.create(release=release, ci=db, added_by=requester)
+    with CaptureQueriesContext(connection) as one:
+        html = client.get(f"/releases/{release.number}/").content.decode()
+    panel = html.split('id="cmdb"')[1].split("</section>")[0]
+    assert "crm-db-prod" in panel and "crm-service" in panel
+    more = ConfigurationItem.objects.bulk_create(
+        ConfigurationItem(type=db.type, name=f"db-{n}") for n in range(5)
+    )
+    ReleaseItem.objects.bulk_create(
+        ReleaseItem(release=release, ci=ci, added_by=requester) for ci in more
+    )
+    with CaptureQueriesContext(connection) as six:
+        client.get(f"/releases/{release.number}/")
+    assert len(six) == len(one)
