@@ -456,6 +456,21 @@ PAGES: dict[str, Page] = {
         },
     ),
     "GET web:release-detail": Page(302, 404, 404, 200, kwargs=release),
+    "GET web:release-edit": Page(302, 404, 404, 200, who="crew", kwargs=release),
+    "POST web:release-edit": Page(
+        302,
+        404,
+        404,
+        302,
+        who="crew",
+        kwargs=release,
+        data=lambda w: {
+            "revision": w.release.revision,
+            "title": w.release.title,
+            "risk": "high",
+            "release_manager": w.release.release_manager_id or "",
+        },
+    ),
     "POST web:release-detail": Page(302, 404, 404, 200, kwargs=release),
     "POST web:release-action": Page(
         302,

@@ -305,6 +305,63 @@ Revision = Annotated[
 ]
 
 
+@release_app.command("edit")
+def release_edit(
+    number: Number,
+    title: Annotated[str | None, typer.Option(help=_("What the release delivers."))] = None,
+    version: Annotated[str | None, typer.Option(help=_("Version number delivered."))] = None,
+    risk: Annotated[str | None, typer.Option(help=_("low, medium, high or critical."))] = None,
+    description: Annotated[str | None, typer.Option(help=_("Description."))] = None,
+    scope: Annotated[str | None, typer.Option(help=_("Scope."))] = None,
+    impact: Annotated[str | None, typer.Option(help=_("Impact on the business."))] = None,
+    backout_plan: Annotated[str | None, typer.Option(help=_("How to back it out."))] = None,
+    environment: Annotated[str | None, typer.Option(help=_("Target environment code."))] = None,
+    release_manager: Annotated[
+        str | None, typer.Option(help=_("Username of the release manager."))
+    ] = None,
+    planned_start: Annotated[
+        str | None, typer.Option(help=_("ISO date-time, e.g. 2025-06-01T20:00+08:00."))
+    ] = None,
+    planned_end: Annotated[str | None, typer.Option(help=_("ISO date-time."))] = None,
+    revision: Revision = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change an open release's details (only the options given); an empty value ("")
+    clears a text field. Refused (exit 4) if someone changed the release meanwhile."""
+    changes = {
+        "title": title,
+        "version_number": version,
+        "risk": risk,
+        "description": description,
+        "scope": scope,
+        "impact": impact,
+        "backout_plan": backout_plan,
+        "environment": environment,
+        "release_manager": release_manager,
+        "planned_start": planned_start,
+        "planned_end": planned_end,
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        fail(_("Nothing to change: give at least one option, e.g. --backout-plan."))
+    with Api.from_login() as api:
+        if revision is None:
+            revision = api.get(f"/releases/{number}")["revision"]
+        release = api.call("PATCH", f"/releases/{number}", json={"revision": revision, **changes})
+    if as_json:
+        print_json(release)
+        return
+    say(
+        _("Updated %(number)s (revision %(revision)d): %(fields)s.")
+        % {
+            "number": release["number"],
+            "revision": release["revision"],
+            "fields": ", ".join(sorted(changes)),
+        },
+        style="green",
+    )
+
+
 def _act(number: str, action: str, revision: int | None, **fields: Any) -> dict[str, Any]:
     """Take a lifecycle action on a release at `revision` (default: its current one)."""
     with Api.from_login() as api:

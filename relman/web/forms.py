@@ -82,6 +82,29 @@ class ReleaseForm(forms.Form):
         }
 
 
+class ReleaseEditForm(ReleaseForm):
+    """A release's details as they may change while it is open (`services.update_release`),
+    with the revision the user saw, so a stale edit is refused rather than overwriting."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    LOCKED = ("application", "kind", "method", "release_class")
+
+    def __init__(self, *args: Any, user: Any, release: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        for name in self.LOCKED:
+            del self.fields[name]
+
+    def changes(self) -> dict[str, Any]:
+        """Every editable field as `update_release` takes it (blanks as empty, not left out,
+        so a cleared field is cleared)."""
+        data = dict(self.cleaned_data)
+        data.pop("revision")
+        return {k: ("" if v is None and k in TEXT_FIELDS else v) for k, v in data.items()}
+
+
+TEXT_FIELDS = ("version_number", "description", "scope", "impact", "backout_plan")
+
+
 def creatable_applications(user: Any) -> Any:
     """The active applications the user may request releases for."""
     ids = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("releases/", views.release_list, name="release-list"),
     path("releases/new/", views.release_create, name="release-create"),
     path("releases/<str:number>/", views.release_detail, name="release-detail"),
+    path("releases/<str:number>/edit/", views.release_edit, name="release-edit"),
     path(
         "releases/<str:number>/actions/<str:action>/",
         actions.release_action,

@@ -48,6 +48,7 @@ from relman.web.cmdb import impact_rows
 from relman.web.forms import (
     CommentForm,
     DeliverableForm,
+    ReleaseEditForm,
     ReleaseForm,
 )
 from relman.web.history import history
@@ -218,6 +219,50 @@ def release_create(request: HttpRequest) -> HttpResponse:
     return render(request, "web/release_form.html", {"form": form})
 
 
+@login_required
+def release_edit(request: HttpRequest, number: str) -> HttpResponse:
+    """Edit an open release's details through `services.update_release`; a stale revision
+    (someone changed it since the form was opened) is refused with the service's message and
+    the user's input kept on the form."""
+    release = get_release(request.user, number)
+    if not access.can_edit(request.user, release):
+        return render(
+            request,
+            "web/forbidden.html",
+            {"message": _("You may not change release %s.") % release.number},
+            status=403,
+        )
+    initial = {name: getattr(release, name) for name in EDIT_FIELDS}
+    initial["revision"] = release.revision
+    form = ReleaseEditForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_release(
+                request.user, release, revision=form.cleaned_data["revision"], **form.changes()
+            )
+        except DomainError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Release %s was updated.") % release.number)
+            return redirect("web:release-detail", number=release.number)
+    return render(request, "web/release_form.html", {"form": form, "release": release})
+
+
+EDIT_FIELDS = (
+    "title",
+    "version_number",
+    "risk",
+    "environment",
+    "release_manager",
+    "planned_start",
+    "planned_end",
+    "description",
+    "scope",
+    "impact",
+    "backout_plan",
+)
+
+
 def add_errors(form: Any, exc: DomainError) -> None:
     """Put a service's errors on the form's fields (or on the form when no field matches)."""
     if not exc.errors:
@@ -301,6 +346,7 @@ def release_detail(request: HttpRequest, number: str) -> HttpResponse:
         "voided_approvals": Approval.objects.filter(release=release, stage=release.stage)
         .exclude(void_reason="")
         .select_related("approver"),
+        "can_edit": access.can_edit(request.user, release),
         **cmdb_panel(release),
     }
     return render(request, "web/release_detail.html", context)
