@@ -145,6 +145,12 @@ class PageWorld(World):
         )
 
     @cached_property
+    def token(self) -> Any:
+        from relman.accounts.services import create_token
+
+        return create_token(None, self.users["requester"], name="rita's")[0]
+
+    @cached_property
     def ci(self) -> Any:
         from relman.cmdb.models import CIType, ConfigurationItem
 
@@ -438,6 +444,11 @@ PAGES: dict[str, Page] = {
     ),
     "GET web:ci-list": Page(302, 200, 200, 200),
     "GET web:ci-detail": Page(302, 200, 200, 200, kwargs=lambda w: {"ci_id": w.ci.pk}),
+    "GET web:profile": Page(302, 200, 200, 200),
+    "POST web:token-create": Page(
+        302, 200, 200, 200, everyone=True, data=lambda w: {"name": "cli", "days": 30}
+    ),
+    "POST web:token-revoke": Page(302, 302, 302, 302, kwargs=lambda w: {"prefix": w.token.prefix}),
     "GET web:release-list": Page(302, 200, 200, 200),
     "POST web:release-list": Page(302, 200, 200, 200),
     "GET web:release-create": Page(302, 403, 200, 200),

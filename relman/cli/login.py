@@ -21,7 +21,8 @@ def login(
 ) -> None:
     """Log in to a relman server with an API token, and remember it for the next commands.
 
-    Get a token from your profile page, or from an administrator (`relman token create`).
+    Make a token on your profile page (SERVER/profile/, from your name in the top bar), or
+    ask an administrator (`relman token create`).
     """
     url = normalise_url(url)
     if token_stdin:

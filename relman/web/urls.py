@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from relman.web import actions, approvals, cmdb, readiness, views
+from relman.web import actions, approvals, cmdb, profile, readiness, views
 from relman.web import cab as cab_pages
 from relman.web.calendar import views as calendar
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("language/", views.switch_language, name="language"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/tokens/", profile.create_token, name="token-create"),
+    path("profile/tokens/<str:prefix>/revoke/", profile.revoke_token, name="token-revoke"),
     path("releases/", views.release_list, name="release-list"),
     path("releases/new/", views.release_create, name="release-create"),
     path("releases/<str:number>/", views.release_detail, name="release-detail"),
