@@ -3,14 +3,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from relman.web import actions, approvals, cmdb, profile, readiness, views
+from relman.web import actions, approvals, cmdb, home, profile, readiness, views
 from relman.web import cab as cab_pages
 from relman.web.calendar import views as calendar
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("language/", views.switch_language, name="language"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

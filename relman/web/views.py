@@ -75,11 +75,6 @@ FILTER_LABELS = {
 REASONED = {Action.RETURN, Action.ROLLBACK, Action.CANCEL}
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    """The front door: the release list."""
-    return redirect("web:release-list")
-
-
 # ---------------------------------------------------------------- the list
 
 

@@ -9,10 +9,11 @@ from tests.web.helpers import text
 pytestmark = pytest.mark.django_db
 
 
-def test_front_door_leads_to_the_release_list(login, requester):
+def test_the_front_door_is_the_home_page(login, requester):
     response = login(requester).get("/")
-    assert response.status_code == 302
-    assert response["Location"] == "/releases/"
+    assert response.status_code == 200
+    assert "My open releases" in text(response)
+    assert login().get("/")["Location"] == "/login/?next=/"
 
 
 def test_anonymous_is_sent_to_log_in(login):
