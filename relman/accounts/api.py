@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema
 
@@ -24,6 +25,7 @@ class MeOut(Schema):
     email: str
     department: str
     language: str
+    time_zone: str
     is_superuser: bool
     roles: list[RoleOut]
 
@@ -40,6 +42,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "email": user.email,
         "department": user.department,
         "language": user.language,
+        "time_zone": settings.TIME_ZONE,
         "is_superuser": user.is_superuser,
         "roles": [
             {"role": r, "application": codes.get(a) if a else None}

@@ -16,9 +16,10 @@ import typer
 from rich.markup import escape
 
 from relman.cli.client import Api
+from relman.cli.clock import when, zone
 from relman.cli.i18n import _
 from relman.cli.output import ExitCode, fail, new_table, out, say
-from relman.cli.releases import JsonOption, Number, _listing, _when, print_json
+from relman.cli.releases import JsonOption, Number, _listing, print_json
 
 Step = Annotated[
     str,
@@ -74,7 +75,7 @@ def _detail(item: dict[str, Any]) -> None:
             text = f"{decision['decision']} {decision['stage']}/{decision['step']} {who}"
             if decision["comment"]:
                 text += f" — {decision['comment']}"
-            lines.append(("•", escape(f"{_when(decision['created'])} {text}")))
+            lines.append(("•", escape(f"{when(decision['created'])} {text}")))
         out.print(_listing(lines))
 
 
@@ -110,7 +111,7 @@ def approvals_list(
     for item in items:
         present = sum(1 for d in item["deliverables"] if d["version"] is not None)
         window = item["window"]
-        expires = _when(item["expires"])
+        expires = when(item["expires"])
         if item["escalated"]:
             expires = f"[red]{escape(expires)} {escape(_('escalated'))}[/red]"
         table.add_row(
@@ -121,8 +122,8 @@ def approvals_list(
             escape(f"{item['step_label']} ({item['step']})" + (" · CAB" if item["cab"] else "")),
             escape(item["on_behalf_of"] or ""),
             f"{present}/{len(item['deliverables'])}" if item["deliverables"] else "",
-            escape(_when(window["start"])) if window else "",
-            escape(_when(item["opened"])),
+            escape(when(window["start"])) if window else "",
+            escape(when(item["opened"])),
             expires,
         )
     out.print(table)
@@ -207,8 +208,9 @@ def reject(
 
 
 def _moment(value: str, option: str, *, end: bool = False) -> str:
-    """An ISO date-time for the API from what the user typed: a date-time (local time when no
-    offset is given) or a date (its start; for --until, the end of that day)."""
+    """An ISO date-time for the API from what the user typed: a date-time (in the user's
+    zone, see `clock.zone`, when no offset is given) or a date (its start; for --until, the
+    end of that day)."""
     text = value.strip()
     try:
         if len(text) == 10:
@@ -225,7 +227,7 @@ def _moment(value: str, option: str, *, end: bool = False) -> str:
             code=ExitCode.USAGE,
         )
     if moment.tzinfo is None:
-        moment = moment.astimezone()
+        moment = moment.replace(tzinfo=zone())
     return moment.isoformat()
 
 
@@ -274,8 +276,8 @@ def delegate(
         % {
             "delegate": made["delegate"],
             "delegator": made["delegator"],
-            "starts": _when(made["starts"]),
-            "ends": _when(made["ends"]),
+            "starts": when(made["starts"]),
+            "ends": when(made["ends"]),
             "id": made["id"],
         },
         style="green",
@@ -338,8 +340,8 @@ def delegations_list(
             str(row["id"]),
             escape(row["delegator"]),
             escape(row["delegate"]),
-            escape(_when(row["starts"])),
-            escape(_when(row["ends"])),
+            escape(when(row["starts"])),
+            escape(when(row["ends"])),
             state,
             escape(row["reason"]),
         )

@@ -12,9 +12,10 @@ import typer
 from rich.markup import escape
 
 from relman.cli.client import Api
+from relman.cli.clock import when
 from relman.cli.i18n import _
 from relman.cli.output import ExitCode, fail, new_table, out, say
-from relman.cli.releases import JsonOption, _when, print_json
+from relman.cli.releases import JsonOption, print_json
 
 cab_app = typer.Typer(
     help=_("CAB meetings: list, show, decide the releases on the agenda, export the minutes."),
@@ -67,7 +68,7 @@ def cab_list(
                 escape(row["title"]),
                 row["application"],
                 row["risk"],
-                _when(row["waiting_since"]),
+                when(row["waiting_since"]),
                 escape(meeting),
             )
         if rows:
@@ -89,7 +90,7 @@ def cab_list(
     for row in rows:
         table.add_row(
             str(row["id"]),
-            _when(row["starts"]),
+            when(row["starts"]),
             escape(row["title"]),
             row["chair"],
             f"{row['decided_count']}/{row['agenda_count']}",
@@ -105,7 +106,7 @@ def _show(meeting: dict[str, Any]) -> None:
     facts = new_table(show_header=False, box=None, pad_edge=False)
     facts.add_column(style="dim", no_wrap=True)
     facts.add_column(overflow="fold")
-    facts.add_row(_("Date"), _when(meeting["starts"]))
+    facts.add_row(_("Date"), when(meeting["starts"]))
     facts.add_row(_("Location"), escape(meeting["location"] or "-"))
     facts.add_row(_("Chair"), escape(f"{meeting['chair_name']} ({meeting['chair']})"))
     marks = {True: _("present"), False: _("absent"), None: _("not recorded")}

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from relman.cli.client import Api
+from relman.cli.clock import when
 from relman.cli.i18n import _
 from relman.cli.output import fail, new_table, out, say
 from relman.cli.releases import JsonOption, Number, print_json
@@ -94,6 +95,6 @@ def deliverable_list(number: Number, as_json: JsonOption = False) -> None:
                 escape(version["filename"] or version["url"]),
                 version["sha256"][:12],
                 version["uploaded_by"],
-                version["created"][:16].replace("T", " "),
+                when(version["created"]),
             )
     out.print(table)

@@ -33,7 +33,9 @@ def login(
         token = typer.prompt(_("API token"), hide_input=True).strip()
     with Api(url, token, checking_token=True) as api:
         me = api.get("/me")
-    path = save_config({"url": url, "token": token})
+    # Times print in the user's zone (their profile's, else the organisation's), not the
+    # machine's: see clock.py.
+    path = save_config({"url": url, "token": token, "time_zone": me.get("time_zone", "")})
     name = me.get("display_name") or me["username"]
     say(
         _("Logged in as %(name)s (%(user)s) at %(url)s.")

@@ -12,6 +12,8 @@ logged in, 4 conflict).
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from relman.cli import (
@@ -49,6 +51,17 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold tokens and passwords
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+@app.callback()
+def options(
+    utc: bool = typer.Option(
+        False, "--utc", help=_("Print times in UTC instead of your profile's time zone.")
+    ),
+) -> None:
+    if utc:
+        os.environ["RELMAN_UTC"] = "1"
+
 
 SERVER = _("Run and administer the server (on the server machine)")
 CLIENT = _("Work with a server (API token; `relman login` first)")

@@ -7,7 +7,6 @@ made meanwhile by someone else is refused (exit 4) instead of overwritten.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from rich.padding import Padding
 from rich.table import Table
 
 from relman.cli.client import Api
+from relman.cli.clock import when
 from relman.cli.i18n import _
 from relman.cli.output import ExitCode, fail, new_table, note, out, say
 from relman.processes.definition import CLASSES, KINDS, METHODS
@@ -120,17 +120,6 @@ def release_list(
         say(_("More releases: add --all to fetch every page."), style="dim")
 
 
-def _when(value: str | None) -> str:
-    """An API date-time in the local time zone, to the minute."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value).astimezone()
-    except ValueError:
-        return value
-    return f"{moment:%Y-%m-%d %H:%M}"
-
-
 def _listing(rows: list[tuple[str, str]]) -> Padding:
     """Marked lines whose wrapped text stays indented under its first line."""
     grid = Table.grid(padding=(0, 1))
@@ -149,7 +138,7 @@ def _show(release: dict[str, Any]) -> None:
     if closed and release.get("outcome"):
         status = f"{status} ({release['outcome']})"
     planned = " → ".join(
-        filter(None, [_when(release.get("planned_start")), _when(release.get("planned_end"))])
+        filter(None, [when(release.get("planned_start")), when(release.get("planned_end"))])
     )
     fields = [
         (_("Application"), release["application"]),

@@ -297,3 +297,22 @@ class AuditEventOut(Schema):
     @staticmethod
     def resolve_release(obj: Any) -> str:
         return obj.release_number
+
+
+class AuditExportRow(Schema):
+    """A row of the audit export file (`?format=json`), the columns of its CSV."""
+
+    seq: int
+    created: datetime
+    actor_name: str
+    channel: str
+    action: str
+    object_type: str
+    object_id: str
+    release_number: str
+    before: Any
+    after: Any
+    reason: str
+    request_id: str
+    prev_hash: str
+    hash: str

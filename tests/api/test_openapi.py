@@ -151,3 +151,10 @@ def test_the_served_document_has_no_key_twice(client):
 
     json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=pairs)
     assert repeated == []
+
+
+def test_the_audit_export_row_has_the_export_files_columns():
+    from relman.audit.exports import COLUMNS
+    from relman.releases.schemas import AuditExportRow
+
+    assert list(AuditExportRow.model_fields) == COLUMNS

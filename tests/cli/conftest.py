@@ -21,7 +21,7 @@ def run(monkeypatch, tmp_path) -> Callable[..., Result]:
     """
     monkeypatch.setenv("RELMAN_CONFIG", str(tmp_path / "config" / "config.json"))
     monkeypatch.setenv("RELMAN_LANGUAGE", "en")
-    for name in ("RELMAN_URL", "RELMAN_TOKEN"):
+    for name in ("RELMAN_URL", "RELMAN_TOKEN", "RELMAN_UTC"):  # `--utc` sets the last one
         monkeypatch.delenv(name, raising=False)
     for console in (output.out, output.err):
         monkeypatch.setattr(console, "_width", 200)
