@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -51,6 +53,10 @@ def as_user(monkeypatch):
 
     def log_in(user) -> None:
         _token, secret = create_token(None, user, name="cli")
+        # what `relman login` saves: times are read and printed in the user's zone
+        client.save_config(
+            {"url": "http://testserver", "token": secret, "time_zone": settings.TIME_ZONE}
+        )
         transport = httpx.WSGITransport(app=WSGIHandler())
         monkeypatch.setattr(
             client.Api,
@@ -271,7 +277,7 @@ def test_delegate_for_whole_days(w, run, as_user):
     assert "dave stands in for alice from" in result.stdout
     made = Delegation.objects.get()
     assert (made.delegator, made.delegate, made.reason) == (w.alice, w.dave, "Holiday")
-    here = datetime(year, 3, 2).astimezone().tzinfo
+    here = ZoneInfo(settings.TIME_ZONE)  # the user's, not the machine's
     assert made.starts == datetime(year, 3, 2, tzinfo=here)
     assert made.ends == datetime(year, 3, 7, tzinfo=here)  # the end of the 6th
 
