@@ -21,6 +21,13 @@ from relman.releases.services.lifecycle import (
     transition,
     update_release,
 )
+from relman.releases.services.scope import (
+    change_items,
+    change_teams,
+    record_deployed,
+    release_impact,
+    review_impact,
+)
 from relman.releases.services.state import (
     ActionView,
     ReleaseState,
@@ -39,13 +46,18 @@ __all__ = [
     "add_deliverable",
     "advance",
     "cancel",
+    "change_items",
+    "change_teams",
     "check_number_rule",
     "close",
     "complete_checklist_item",
     "create_release",
     "flow_of",
+    "record_deployed",
+    "release_impact",
     "release_state",
     "return_to_stage",
+    "review_impact",
     "roll_back",
     "snapshot",
     "transition",
