@@ -214,6 +214,14 @@ def test_a_stale_revision_is_409_and_a_bad_name_400_naming_the_field():
     assert bad.json()["errors"] == {"items": ["There is no configuration item 'nowhere'."]}
     wrong = call(client, "POST", f"{ONE}/items", params=params, body={"revision": "x", "items": []})
     assert wrong.status_code == 400
+    nul = call(
+        client,
+        "POST",
+        f"{ONE}/items",
+        params=params,
+        body={"revision": revision(world), "items": ["db\u0000"]},
+    )
+    assert nul.status_code == 400 and "items" in nul.json()["errors"]
 
 
 def test_the_impact_answer_costs_the_same_queries_for_a_bigger_graph():

@@ -45,7 +45,9 @@ def _refs(values: Iterable[Any], field: str) -> list[str]:
     if len(refs) > MAX_REFS:
         raise ValidationFailed(_("At most %d at a time.") % MAX_REFS, field=field)
     if any(not r for r in refs):
-        raise ValidationFailed(_("An empty name is not an item."), field=field)
+        raise ValidationFailed(_("An empty name names nothing."), field=field)
+    if any("\x00" in r for r in refs):  # PostgreSQL cannot compare text holding NUL
+        raise ValidationFailed(_("A name may not contain NUL characters."), field=field)
     return list(dict.fromkeys(refs))
 
 
