@@ -112,7 +112,12 @@ def gate_items(release) -> list[tuple[str, str, int]]:
         *((("schedule", "window", 1),) if stage.scheduled else ()),
         *((("readiness", "review", 1),) if stage.readiness else ()),
         *((("impact", "review", 1),) if stage.option("impact_reviewed") else ()),
-        *((("cmdb", "updated", 1),) if stage.option("cmdb_updated") else ()),
+        # met by itself while the release touches no configuration item
+        *(
+            (("cmdb", "updated", 1),)
+            if stage.option("cmdb_updated") and release.items.exists()
+            else ()
+        ),
     ]
 
 

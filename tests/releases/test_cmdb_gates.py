@@ -249,3 +249,20 @@ def test_tfdl_holds_the_cmdb_update_stage_until_the_versions_are_recorded(preset
     services.record_deployed(crew, release)
     release = services.advance(crew, release, revision=None)
     assert release.stage == "close_and_report"
+
+
+def test_a_tfdl_release_walked_to_the_end_leaves_one_current_version_per_item(presets, items):
+    app = factories.application("crm", process="tfdl")
+    crew = factories.crew(app, "carl")
+    requester = factories.user("rita", "requester", app=app)
+    release = factories.release(requester, app, version_number="5.2")
+    services.change_items(requester, release, "set", ["shop-app", "shop-db"])
+    release = factories.walk_to(crew, release, "close_and_report")  # records at cmdb_update
+    factories.meet_gate(crew, release)
+    release = services.close(crew, release, revision=None)
+    rows = DeployedVersion.objects.filter(release=release)
+    assert sorted(rows.values_list("ci__name", "version", "removed")) == [
+        ("shop-app", "5.2", None),
+        ("shop-db", "5.2", None),
+    ]
+    assert not AuditEvent.objects.filter(release=release, after__on="close").exists()
