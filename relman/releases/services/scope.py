@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from relman.audit import services as audit
 from relman.cmdb import impact
 from relman.cmdb.models import ConfigurationItem, DeployedVersion
 from relman.core import ids
-from relman.core.errors import PermissionDenied, ValidationFailed, raise_if_invalid
+from relman.core.errors import Conflict, PermissionDenied, ValidationFailed, raise_if_invalid
 from relman.processes.messages import role_label
 from relman.releases import access
 from relman.releases.choices import Status
@@ -456,7 +456,13 @@ def _install(
             )
         )
         changed.append(ci)
-    DeployedVersion.objects.bulk_create(created)
+    try:
+        with transaction.atomic():
+            DeployedVersion.objects.bulk_create(created)
+    except IntegrityError as exc:  # another release recorded a version there meanwhile
+        raise Conflict(
+            _("Someone recorded a version on these items at the same time; try again.")
+        ) from exc
     return changed
 
 
