@@ -22,7 +22,7 @@ from relman.releases.schemas import (
     TeamsIn,
     TouchedItemOut,
 )
-from relman.releases.services import scope
+from relman.releases.services import deployed, scope
 
 router = Router(tags=["releases"])
 
@@ -247,7 +247,7 @@ def list_versions(request: HttpRequest, ref: str) -> Any:
 def record_versions(request: HttpRequest, ref: str, payload: DeployedIn) -> Any:
     """The release's application at `version` (by default its version number) becomes
     current on the items named (by default all it touches); the history keeps the rest."""
-    scope.record_deployed(
+    deployed.record_deployed(
         request.user, ref, items=payload.items, version=payload.version, note=payload.note
     )
     return _versions(access.get_visible(request.user, ref))

@@ -6,6 +6,7 @@ and appends the audit event. Views, the API, the CLI and jobs call these, as
 """
 
 from relman.releases.services.common import EDITABLE, check_number_rule
+from relman.releases.services.deployed import record_deployed
 from relman.releases.services.evidence import (
     add_comment,
     add_deliverable,
@@ -24,7 +25,6 @@ from relman.releases.services.lifecycle import (
 from relman.releases.services.scope import (
     change_items,
     change_teams,
-    record_deployed,
     release_impact,
     review_impact,
 )

@@ -46,7 +46,7 @@ from relman.releases.services.common import (
     check_revision,
     resolve,
 )
-from relman.releases.services.scope import install_on_close, restore_on_rollback
+from relman.releases.services.deployed import install_on_close, restore_on_rollback
 from relman.releases.services.state import flow_of, snapshot
 
 
