@@ -107,7 +107,7 @@ def resolve_teams(values: Iterable[Any], *, field: str = "teams") -> list[Team]:
         team = next((t for t in found if t.code == ref or t.pk == number), None)
         if team is None:
             errors.append(_("There is no department '%s'.") % ref)
-        elif not team.is_active and ref:
+        elif not team.is_active:
             errors.append(_("Department '%s' is inactive.") % team.code)
         else:
             chosen[team.pk] = team
