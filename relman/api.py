@@ -162,6 +162,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/releases", releases_router)
+api.add_router("/releases", "relman.releases.api_scope.router")
 api.add_router("/approvals", approvals_router)
 api.add_router("/releases", "relman.approvals.api_decisions.router")
 api.add_router("/releases", "relman.approvals.api_readiness.router")

@@ -181,6 +181,8 @@ RELMAN_GATES = [
     "relman.calendar.gates.ScheduledGate",
     "relman.approvals.gates.ReadinessGate",
     "relman.calendar.gates.FreezeGate",
+    "relman.releases.gates.ImpactReviewedGate",
+    "relman.releases.gates.CmdbUpdatedGate",
 ]
 
 RELMAN_TOKEN_DAYS = int(os.environ.get("RELMAN_TOKEN_DAYS", "90"))

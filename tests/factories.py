@@ -8,6 +8,7 @@ from typing import Any
 from relman.accounts import services as accounts
 from relman.cmdb.models import Application, Environment
 from relman.processes.services import load_processes
+from relman.releases import access as releases_access
 from relman.releases import services as releases
 
 _n = itertools.count(1)
@@ -110,6 +111,13 @@ def gate_items(release) -> list[tuple[str, str, int]]:
         *(("checklist", c, 1) for c in stage.checklist),
         *((("schedule", "window", 1),) if stage.scheduled else ()),
         *((("readiness", "review", 1),) if stage.readiness else ()),
+        *((("impact", "review", 1),) if stage.option("impact_reviewed") else ()),
+        # met by itself while the release touches no configuration item
+        *(
+            (("cmdb", "updated", 1),)
+            if stage.option("cmdb_updated") and release.items.exists()
+            else ()
+        ),
     ]
 
 
@@ -130,6 +138,17 @@ def meet(actor, release, kind: str, key: str, count: int = 1) -> None:
         schedule(actor, release)
     elif kind == "readiness":
         ready(actor, release)
+    elif kind == "cmdb":
+        if release.items.exists():
+            releases.record_deployed(actor, release, version=release.version_number or "1.0")
+    elif kind == "impact":
+        release.refresh_from_db()
+        _process, variant = releases.flow_of(release)
+        role = variant.stage(release.stage).option("impact_reviewed").role
+        reviewer = actor if actor.pk != release.requester_id else None
+        if reviewer is None or role not in releases_access.release_roles(reviewer, release):
+            reviewer = approvers(release.application, role)[0]
+        releases.review_impact(reviewer, release)
     else:
         release.refresh_from_db()
         _process, variant = releases.flow_of(release)
@@ -239,3 +258,57 @@ def walk_to(actor, release, stage: str):
         meet_gate(actor, release)
         release = releases.advance(actor, release, revision=release.revision)
     return release
+
+
+# ---------------------------------------------------------------- the CMDB
+
+
+def ci_type(code: str, *, is_service: bool = False):
+    """A configuration item type (made once)."""
+    from relman.cmdb.models import CIType
+
+    found, _created = CIType.objects.get_or_create(
+        code=code, defaults={"name": code.title(), "is_service": is_service}
+    )
+    return found
+
+
+def ci(name: str, type_code: str = "server", *, owner_team=None, **extra: Any):
+    """A configuration item, made with the ORM (the CMDB's own services live elsewhere)."""
+    from relman.cmdb.models import ConfigurationItem
+
+    return ConfigurationItem.objects.create(
+        type=ci_type(type_code, is_service=type_code == "service"),
+        name=name,
+        owner_team=owner_team,
+        **extra,
+    )
+
+
+def depends(source, target, kind: str = "depends_on"):
+    """`source` depends on (runs on, is part of, connects to) `target`."""
+    from relman.cmdb.models import Relationship
+
+    return Relationship.objects.create(source=source, target=target, kind=kind)
+
+
+def team(code: str, *, head=None, members=()):
+    """A department with a head and members (made with the ORM)."""
+    from relman.accounts.models import Team, TeamMembership
+
+    made, _created = Team.objects.get_or_create(code=code, defaults={"name": code.upper()})
+    if head is not None:
+        TeamMembership.objects.get_or_create(team=made, user=head, defaults={"is_head": True})
+    for member in members:
+        TeamMembership.objects.get_or_create(team=made, user=member)
+    return made
+
+
+def deployed(item, app: Application, version: str, **extra: Any):
+    """A current deployed version of `app` on `item`, recorded by hand (no release)."""
+    from django.utils import timezone
+
+    from relman.cmdb.models import DeployedVersion
+
+    extra.setdefault("installed", timezone.now())
+    return DeployedVersion.objects.create(ci=item, application=app, version=version, **extra)

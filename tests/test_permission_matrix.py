@@ -34,7 +34,14 @@ from django.utils import timezone
 
 from relman.audit.models import AuditEvent
 from tests import factories
-from tests.api import test_accounts, test_audit, test_cmdb, test_processes, test_releases
+from tests.api import (
+    test_accounts,
+    test_audit,
+    test_cmdb,
+    test_processes,
+    test_releases,
+    test_scope,
+)
 from tests.api.matrix import Endpoint, World, openapi
 from tests.approvals import test_cab_api, test_inbox_api, test_readiness_api
 from tests.calendar import test_api as calendar_api
@@ -89,6 +96,7 @@ MATRICES: dict[str, tuple[type, Callable[[], Any]]] = {
     m.__name__: (m, world)
     for m, world in (
         (test_releases.TestReleaseEndpoints, World),
+        (test_scope.TestScopeEndpoints, World),
         (test_processes.TestProcessEndpoints, World),
         (test_audit.TestAuditEndpoints, World),
         (test_accounts.TestAccountEndpoints, World),
@@ -402,6 +410,43 @@ API: dict[str, Expect] = {
     ),  # owner
     "PUT /api/v1/calendar/releases/{ref}/schedule": Expect(
         401, 404, 404, 200, "TestScheduleEndpoints.schedule"
+    ),  # crew
+    # what a release touches in the CMDB (tests/api/test_scope.py)
+    "GET /api/v1/releases/{ref}/items": Expect(
+        401, 404, 404, 200, "TestScopeEndpoints.items"
+    ),  # requester
+    "PUT /api/v1/releases/{ref}/items": Expect(
+        401, 404, 404, 200, "TestScopeEndpoints.set items"
+    ),  # requester
+    "POST /api/v1/releases/{ref}/items": Expect(
+        401, 404, 404, 200, "TestScopeEndpoints.add items"
+    ),  # requester
+    "DELETE /api/v1/releases/{ref}/items": Expect(
+        401, 404, 404, 200, "TestScopeEndpoints.remove items"
+    ),  # requester
+    "GET /api/v1/releases/{ref}/teams": Expect(
+        401, 404, 404, 200, "TestScopeEndpoints.teams"
+    ),  # requester
+    "PUT /api/v1/releases/{ref}/teams": Expect(
+        401, 404, 404, 200, "TestScopeEndpoints.set teams"
+    ),  # requester
+    "POST /api/v1/releases/{ref}/teams": Expect(
+        401, 404, 404, 200, "TestScopeEndpoints.add teams"
+    ),  # requester
+    "DELETE /api/v1/releases/{ref}/teams": Expect(
+        401, 404, 404, 200, "TestScopeEndpoints.remove teams"
+    ),  # requester
+    "GET /api/v1/releases/{ref}/impact": Expect(
+        401, 404, 404, 200, "TestScopeEndpoints.impact"
+    ),  # requester
+    "POST /api/v1/releases/{ref}/impact/review": Expect(
+        401, 404, 404, 201, "TestScopeEndpoints.review impact"
+    ),  # crew
+    "GET /api/v1/releases/{ref}/deployed-versions": Expect(
+        401, 404, 404, 200, "TestScopeEndpoints.versions"
+    ),  # requester
+    "POST /api/v1/releases/{ref}/deployed-versions": Expect(
+        401, 404, 404, 200, "TestScopeEndpoints.record versions"
     ),  # crew
 }
 

@@ -13,6 +13,7 @@ class ConflictKind(models.TextChoices):
     OVER_CAPACITY = "over_capacity", _("Window over capacity")
     IN_FREEZE = "in_freeze", _("Inside a freeze")
     OUTSIDE_WINDOW = "outside_window", _("Outside any release window")
+    SHARED_ITEM = "shared_item", _("Same or dependent configuration items")
 
 
 class PlanStatus(models.TextChoices):

@@ -11,6 +11,9 @@ Four kinds of conflict, each found in near-linear time:
     outside_window  a release is not inside any occurrence of a window covering it, and
                     is not an approved emergency outside one
                                                   (bisect + running maximum per scope)
+    shared_item     two releases touch the same configuration item, or one touches an
+                    item the other's items affect (its impact closure), at overlapping
+                    times                          (a sweep per item of the closures)
 
 Releases booked into the same window occurrence share it by design (its capacity limits
 them), so they collide only when they change the same application.
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,7 +39,8 @@ OVERLAP = "overlap"
 OVER_CAPACITY = "over_capacity"
 IN_FREEZE = "in_freeze"
 OUTSIDE_WINDOW = "outside_window"
-KINDS = (OVERLAP, OVER_CAPACITY, IN_FREEZE, OUTSIDE_WINDOW)
+SHARED_ITEM = "shared_item"
+KINDS = (OVERLAP, OVER_CAPACITY, IN_FREEZE, OUTSIDE_WINDOW, SHARED_ITEM)
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class ScheduledRelease:
     occurrence_start: datetime | None = None
     outside_window_approved: bool = False  # an emergency scheduled outside a window
     overridden_freezes: frozenset[int] = frozenset()
+    items: frozenset[int] = frozenset()  # the configuration items it touches
+    reach: frozenset[int] = frozenset()  # those and every item they affect (impact closure)
 
 
 @dataclass(frozen=True)
@@ -184,9 +190,10 @@ def detect(
     openings: Iterable[WindowOpening],
     freezes: Iterable[FreezeSpan],
     not_before: datetime | None = None,
+    item_names: Mapping[int, str] | None = None,
 ) -> list[Conflict]:
     """Every conflict among the releases, in the order: overlaps, capacity, freezes, outside
-    a window; within a kind by time. Suggested moves start no earlier than `not_before` (now,
+    a window, shared configuration items (named by `item_names`); within a kind by time. Suggested moves start no earlier than `not_before` (now,
     for a conflict already in the past). `openings` should reach some weeks past the last release
     so that suggestions can be found."""
     releases = sorted(releases, key=lambda r: (r.start, r.end, r.id))
@@ -291,6 +298,7 @@ def detect(
                 **suggestion(release, release.start),
             )
         )
+    conflicts += _shared_items(releases, suggestion, item_names or {})
     return conflicts
 
 
@@ -339,4 +347,41 @@ def _overlaps(releases: Sequence[ScheduledRelease], suggestion) -> list[Conflict
             by_env[release.environment].append(release)
     sweep(by_app, True)
     sweep(by_env, False)
+    return sorted(found.values(), key=lambda c: (c.start, c.release_ids))
+
+
+def _shared_items(
+    releases: Sequence[ScheduledRelease], suggestion, item_names: Mapping[int, str]
+) -> list[Conflict]:
+    """Pairs at overlapping times where one touches an item in the other's reach (the same
+    item, or one its items affect): a sweep per item over the releases reaching it, sorted
+    by start. A pair is reported once, named by the first such item (by name)."""
+    by_item: dict[int, list[ScheduledRelease]] = defaultdict(list)
+    for release in releases:  # sorted by start
+        for item in release.reach | release.items:
+            by_item[item].append(release)
+    found: dict[tuple[int, int], Conflict] = {}
+    for item in sorted(by_item, key=lambda pk: (item_names.get(pk, ""), pk)):
+        members = by_item[item]
+        if len(members) < 2 or not any(item in r.items for r in members):
+            continue
+        running: list[ScheduledRelease] = []
+        for release in members:
+            running = [r for r in running if r.end > release.start]
+            for earlier in running:
+                key = (earlier.id, release.id)
+                if key in found or (item not in earlier.items and item not in release.items):
+                    continue
+                found[key] = Conflict(
+                    SHARED_ITEM,
+                    (earlier.number, release.number),
+                    (earlier.id, release.id),
+                    release.start,
+                    min(earlier.end, release.end),
+                    other=earlier.number,
+                    other_id=earlier.id,
+                    scope=item_names.get(item, str(item)),
+                    **suggestion(release, max(earlier.end, release.end)),
+                )
+            running.append(release)
     return sorted(found.values(), key=lambda c: (c.start, c.release_ids))

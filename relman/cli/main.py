@@ -29,6 +29,7 @@ from relman.cli import (
     outbox,
     processes,
     releases,
+    scope,
     server,
 )
 from relman.cli.i18n import _
@@ -84,6 +85,7 @@ backup.register(app, SERVER, EPILOG)
 app.command("login", rich_help_panel=CLIENT, epilog=EPILOG)(login.login)
 app.command("logout", rich_help_panel=CLIENT, epilog=EPILOG)(login.logout)
 app.command("whoami", rich_help_panel=CLIENT, epilog=EPILOG)(login.whoami)
+scope.register(app, releases.release_app, CLIENT, EPILOG)
 app.add_typer(releases.release_app, name="release", rich_help_panel=CLIENT, epilog=EPILOG)
 approvals.register(app, CLIENT, EPILOG)
 app.add_typer(cab.cab_app, name="cab", rich_help_panel=CLIENT, epilog=EPILOG)

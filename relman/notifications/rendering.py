@@ -218,6 +218,8 @@ def _render(message: Message, language: str) -> Rendered:
         facts.append((_("Location"), str(data["location"])))
     if data.get("agenda") and isinstance(data["agenda"], list):
         facts.append((_("Agenda"), ", ".join(str(n) for n in data["agenda"])))
+    if data.get("services") and isinstance(data["services"], list):
+        facts.append((_("Services affected"), ", ".join(str(n) for n in data["services"])))
     if data.get("comment"):
         facts.append((_("Comment"), str(data["comment"])))
     if data.get("reason"):

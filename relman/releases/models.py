@@ -294,3 +294,30 @@ class ReleaseTeam(models.Model):
 
     def __str__(self) -> str:
         return f"{self.release_id} · {self.team_id}"
+
+
+class ImpactReview(models.Model):
+    """Someone confirmed the impact of a release as it stood: the items it touches and the
+    items and services those affect. A change of the touched items voids it (`voided`), and
+    the `impact_reviewed` gate accepts it only while the impact is still the one it saw."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="impact_reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    roles = models.JSONField(_("roles held"), default=list, blank=True)
+    touched = models.JSONField(_("touched items seen"), default=list, blank=True)
+    affected = models.JSONField(_("affected items seen"), default=list, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created = models.DateTimeField(_("reviewed"), auto_now_add=True)
+    voided = models.DateTimeField(_("voided"), null=True, blank=True)
+    void_reason = models.CharField(_("why voided"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name = _("impact review")
+        verbose_name_plural = _("impact reviews")
+        indexes = [models.Index(fields=["release", "voided"], name="impact_review_live")]
+
+    def __str__(self) -> str:
+        return f"{self.release_id} · {self.reviewer_id}"

@@ -316,3 +316,95 @@ class AuditExportRow(Schema):
     request_id: str
     prev_hash: str
     hash: str
+
+
+# ---------------------------------------------------------------- scope and impact
+
+
+class ItemsIn(Input):
+    """Configuration items by id, name or `type:name`; `revision` must be the one you read."""
+
+    revision: Integer
+    items: list[str] = Field(..., max_length=500)
+
+
+class TeamsIn(Input):
+    """Departments by code or id; `revision` must be the one you read."""
+
+    revision: Integer
+    teams: list[str] = Field(..., max_length=500)
+
+
+class TouchedItemOut(Schema):
+    id: int
+    name: str
+    type: str
+    type_name: str
+    is_service: bool
+    owner_team: str | None
+    added_by: str
+    created: datetime
+
+
+class InvolvedTeamOut(Schema):
+    code: str
+    name: str
+    added_by: str
+    created: datetime
+
+
+class ImpactItemOut(Schema):
+    """An item the release touches (depth 0) or affects, with the path that explains it."""
+
+    id: int
+    name: str
+    type: str
+    type_name: str
+    is_service: bool
+    owner_team: str
+    depth: int
+    path: list[str] = Field(..., description="Names from the touched item to this one")
+    via: list[str] = Field(
+        ..., description="Relationship kind of each hop ('^part_of': the part, read upwards)"
+    )
+
+
+class ImpactReviewIn(Input):
+    note: str = Field("", max_length=500)
+
+
+class ImpactReviewOut(Schema):
+    reviewer: str
+    roles: list[str]
+    touched: list[int]
+    affected: list[int]
+    note: str
+    created: datetime
+    current: bool = Field(..., description="It saw the impact as it is now")
+
+
+class ImpactOut(Schema):
+    release: str
+    revision: int
+    touched: list[ImpactItemOut]
+    affected: list[ImpactItemOut]
+    owner_teams: list[str]
+    review: ImpactReviewOut | None
+
+
+class DeployedIn(Input):
+    """Record the release's version on the items it touches (all, or those named)."""
+
+    items: list[str] | None = Field(None, max_length=500)
+    version: str = Field("", max_length=64, description="By default the release's version")
+    note: str = Field("", max_length=300)
+
+
+class DeployedVersionOut(Schema):
+    ci: str
+    application: str
+    version: str
+    release: str | None
+    installed: datetime
+    removed: datetime | None
+    note: str

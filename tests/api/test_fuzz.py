@@ -127,6 +127,10 @@ class FuzzWorld(World):
         year = timezone.localdate().year
         drafted = plan.generate_plan(admin, year)
         occurrences = list(drafted.occurrences.values_list("pk", flat=True)[:3])
+        # What the release touches in the CMDB: items, a service depending on them, a team.
+        from tests.api.test_scope import cmdb
+
+        cmdb(self)
         releases = [self.release, self.in_review, scheduled]
         KNOWN.update(
             ref=[r.number for r in releases] + [str(r.pk) for r in releases],

@@ -1,4 +1,4 @@
-"""`impact_reviewed: {min_words: N}`: the release's impact analysis has at least N words.
+"""`impact_described: {min_words: N}`: the release's impact analysis has at least N words.
 
 The whole of a new gate kind: this module, and its dotted path added to RELMAN_GATES.
 """
@@ -12,10 +12,10 @@ from relman.processes.gates import BaseGate, Snapshot, Unmet, Words
 from relman.processes.messages import stage_label
 
 
-class ImpactReviewedGate(BaseGate):
+class ImpactDescribedGate(BaseGate):
     """The impact analysis is written, at least `min_words` words long."""
 
-    key = "impact_reviewed"
+    key = "impact_described"
     schema = {
         "type": "object",
         "additionalProperties": False,

@@ -1,9 +1,9 @@
 """A new kind of gate is one module in its app and one line in RELMAN_GATES: with the
-throw-away `impact_reviewed` gate of tests/gateapp installed, a process uses it, advancing
+throw-away `impact_described` gate of tests/gateapp installed, a process uses it, advancing
 is refused naming it, the release's page and API detail list it, and `relman process
 validate` names its bad options by file, line and field.
 
-    review [impact_reviewed: {min_words: 3}] --advance--> done
+    review [impact_described: {min_words: 3}] --advance--> done
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from relman.processes.loader import InvalidProcess, schema, validate_file
 from relman.processes.services import BUILTIN_ROLES, load_processes
 from relman.releases import services as releases
 from tests import factories
-from tests.gateapp.gates import ImpactReviewedGate
+from tests.gateapp.gates import ImpactDescribedGate
 
-GATE = "tests.gateapp.gates.ImpactReviewedGate"
+GATE = "tests.gateapp.gates.ImpactDescribedGate"
 REFUSAL = "Stage 'Review' needs an impact review of 3 words (has 1)."
 
 PROCESS = """\
@@ -37,7 +37,7 @@ variants:
         label: {en: Review, zh-hans: 评审}
         roles: [release_manager]
         gates:
-          impact_reviewed: {min_words: %s}
+          impact_described: {min_words: %s}
       - key: done
         label: {en: Done, zh-hans: 完成}
         roles: [release_manager]
@@ -52,17 +52,17 @@ def with_gate(settings):
 
 
 def test_the_gate_is_pure_and_says_what_is_missing():
-    gate = ImpactReviewedGate()
+    gate = ImpactDescribedGate()
     flow = Variant(
         "v",
         {"en": "V"},
-        (Stage("review", {"en": "Review"}, ("worker",), impact_reviewed=3), Stage("done", {}, ())),
+        (Stage("review", {"en": "Review"}, ("worker",), impact_described=3), Stage("done", {}, ())),
     )
     catalogue = gates.Catalogue([gate])
     short = engine.Snapshot("upgrade", "planned", "standard", "review", impact_words=1)
     found = engine.refusals(flow, short, ADVANCE, {"worker"}, gates=catalogue)
     assert [r.unmet for r in found] == [(engine.Unmet("impact", "review", 3, 1),)]
-    assert found[0].unmet[0].gate == "impact_reviewed"
+    assert found[0].unmet[0].gate == "impact_described"
     enough = engine.Snapshot("upgrade", "planned", "standard", "review", impact_words=3)
     assert engine.refusals(flow, enough, ADVANCE, {"worker"}, gates=catalogue) == []
 
@@ -73,14 +73,14 @@ def test_without_the_gate_installed_its_key_is_refused(tmp_path):
     with pytest.raises(InvalidProcess) as refused:
         validate_file(path, BUILTIN_ROLES)
     assert [(p.line, p.field, p.message) for p in refused.value.problems] == [
-        (11, "variants.0.stages.0.gates.impact_reviewed", "unknown field 'impact_reviewed'")
+        (11, "variants.0.stages.0.gates.impact_described", "unknown field 'impact_described'")
     ]
 
 
 def test_the_published_schema_covers_the_installed_gates(with_gate):
     gates_schema = schema()["$defs"]["stage"]["properties"]["gates"]
     assert gates_schema["additionalProperties"] is False
-    assert gates_schema["properties"]["impact_reviewed"] == ImpactReviewedGate.schema
+    assert gates_schema["properties"]["impact_described"] == ImpactDescribedGate.schema
     assert {"deliverables", "approvals", "checklist", "scheduled", "readiness"} <= set(
         gates_schema["properties"]
     )
@@ -95,7 +95,7 @@ def test_process_validate_names_the_bad_option(with_gate, tmp_path, monkeypatch)
 
     assert result.exit_code == ExitCode.REFUSED
     assert (
-        f"{path}:11: variants.0.stages.0.gates.impact_reviewed.min_words: "
+        f"{path}:11: variants.0.stages.0.gates.impact_described.min_words: "
         "0 is less than the minimum of 1"
     ) in result.stderr.splitlines()
 

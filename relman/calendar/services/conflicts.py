@@ -15,9 +15,10 @@ from relman.calendar.models import FreezeOverride, ReleaseSchedule
 from relman.calendar.services import windows as window_services
 from relman.calendar.services.freezes import freezes_between
 from relman.calendar.services.scheduling import local, when
+from relman.cmdb import impact
 from relman.cmdb.models import Application, Environment
 from relman.releases.choices import Status
-from relman.releases.models import Release
+from relman.releases.models import Release, ReleaseItem
 
 Conflict = pure.Conflict
 
@@ -72,6 +73,18 @@ def describe(conflict: Conflict) -> Conflict:
             "Move it after the freeze, e.g. to %(when)s (%(window)s), or record an emergency "
             "override for an approved emergency release."
         )
+    elif conflict.kind == pure.SHARED_ITEM:
+        message = _(
+            "%(first)s and %(second)s both affect the configuration item %(item)s (one "
+            "changes it or what it depends on) between %(from)s and %(to)s on %(day)s."
+        ) % {
+            "first": conflict.release_numbers[0],
+            "second": conflict.release_numbers[1],
+            "item": conflict.scope,
+            **span,
+        }
+        fallback = _("Move one of them to another time.")
+        advice = _("Move one of them to another window, e.g. %(when)s (%(window)s).")
     else:
         message = _(
             "%(numbers)s is planned outside any release window covering it, between %(from)s "
@@ -147,6 +160,33 @@ def _releases(start: datetime, end: datetime) -> list[pure.ScheduledRelease]:
     return found
 
 
+def _with_items(
+    releases: list[pure.ScheduledRelease],
+) -> tuple[list[pure.ScheduledRelease], dict[int, str]]:
+    """The releases with the configuration items they touch and their impact closure, and
+    the items' names: one query for the items, one recursive walk per release touching any
+    (never one per pair)."""
+    touched: dict[int, set[int]] = defaultdict(set)
+    names: dict[int, str] = {}
+    rows = ReleaseItem.objects.filter(release_id__in=[r.id for r in releases]).values_list(
+        "release_id", "ci_id", "ci__name"
+    )
+    for release_id, ci_id, name in rows:
+        touched[release_id].add(ci_id)
+        names[ci_id] = name
+    found = []
+    for release in releases:
+        items = touched.get(release.id)
+        if not items:
+            found.append(release)
+            continue
+        affected = impact.affected(items)
+        names.update({a.id: a.name for a in affected})
+        reach = frozenset(items) | {a.id for a in affected}
+        found.append(replace(release, items=frozenset(items), reach=reach))
+    return found, names
+
+
 def _openings(start: datetime, end: datetime) -> list[pure.WindowOpening]:
     return [
         pure.WindowOpening(
@@ -190,7 +230,7 @@ def find_conflicts(
     language. With a filter, only conflicts involving a release of that application or
     environment are kept."""
     start, end = window_services.aware(start), window_services.aware(end)
-    releases = _releases(start, end)
+    releases, item_names = _with_items(_releases(start, end))
     if releases:
         # A release reaching past the range still needs the windows and freezes it touches.
         reach_start = min(start, min(r.start for r in releases))
@@ -200,7 +240,7 @@ def find_conflicts(
     now = timezone.now()
     openings = _openings(reach_start - timedelta(days=1), max(reach_end, now) + SUGGESTION_REACH)
     freezes = _freezes(reach_start, max(reach_end, now) + SUGGESTION_REACH)
-    found = pure.detect(releases, openings, freezes, not_before=now)
+    found = pure.detect(releases, openings, freezes, not_before=now, item_names=item_names)
     wanted = {}
     for name, model, value in (
         ("application", Application, application),

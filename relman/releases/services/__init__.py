@@ -6,6 +6,7 @@ and appends the audit event. Views, the API, the CLI and jobs call these, as
 """
 
 from relman.releases.services.common import EDITABLE, check_number_rule
+from relman.releases.services.deployed import record_deployed
 from relman.releases.services.evidence import (
     add_comment,
     add_deliverable,
@@ -20,6 +21,12 @@ from relman.releases.services.lifecycle import (
     roll_back,
     transition,
     update_release,
+)
+from relman.releases.services.scope import (
+    change_items,
+    change_teams,
+    release_impact,
+    review_impact,
 )
 from relman.releases.services.state import (
     ActionView,
@@ -39,13 +46,18 @@ __all__ = [
     "add_deliverable",
     "advance",
     "cancel",
+    "change_items",
+    "change_teams",
     "check_number_rule",
     "close",
     "complete_checklist_item",
     "create_release",
     "flow_of",
+    "record_deployed",
+    "release_impact",
     "release_state",
     "return_to_stage",
+    "review_impact",
     "roll_back",
     "snapshot",
     "transition",

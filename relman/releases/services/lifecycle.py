@@ -46,6 +46,7 @@ from relman.releases.services.common import (
     check_revision,
     resolve,
 )
+from relman.releases.services.deployed import install_on_close, restore_on_rollback
 from relman.releases.services.state import flow_of, snapshot
 
 
@@ -232,6 +233,12 @@ def transition(
             after={"stage": release.stage, "status": release.status, "outcome": release.outcome},
             reason=reason,
         )
+        # The CMDB follows the release: a success installs its version on the items it
+        # touches, a rollback puts back what it replaced.
+        if not move.is_open and move.outcome == Outcome.SUCCEEDED:
+            install_on_close(actor, release, now)
+        elif action == Action.ROLLBACK:
+            restore_on_rollback(actor, release, now)
         signals.release_moved.send(
             Release,
             release=release,
