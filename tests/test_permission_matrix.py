@@ -487,6 +487,7 @@ PAGES: dict[str, Page] = {
         302, 302, 302, 302, data=lambda w: {"language": "en", "next": "/releases/"}
     ),
     "GET web:ci-list": Page(302, 200, 200, 200),
+    "GET web:ci-search": Page(302, 200, 200, 200),
     "GET web:ci-detail": Page(302, 200, 200, 200, kwargs=lambda w: {"ci_id": w.ci.pk}),
     "GET web:profile": Page(302, 200, 200, 200),
     "POST web:token-create": Page(
@@ -511,6 +512,17 @@ PAGES: dict[str, Page] = {
         },
     ),
     "GET web:release-detail": Page(302, 404, 404, 200, kwargs=release),
+    "POST web:release-items": Page(
+        302,
+        404,
+        404,
+        302,
+        who="crew",
+        kwargs=release,
+        data=lambda w: {"how": "add", "item": w.ci.name, "revision": w.release.revision},
+    ),
+    "POST web:release-review-impact": Page(302, 404, 404, 302, who="crew", kwargs=release),
+    "POST web:release-record-versions": Page(302, 404, 404, 302, who="crew", kwargs=release),
     "GET web:release-edit": Page(302, 404, 404, 200, who="crew", kwargs=release),
     "POST web:release-edit": Page(
         302,

@@ -5,12 +5,14 @@ error becomes a message on the page, in the words the service chose.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from relman.approvals.services import decisions
@@ -161,3 +163,67 @@ def release_comment(request: HttpRequest, number: str) -> HttpResponse:
 
     run_service(request, call)
     return back_to(release, "comments")
+
+
+class ItemsForm(forms.Form):
+    how = forms.ChoiceField(choices=[("add", "add"), ("remove", "remove")])
+    item = forms.CharField(label=_lazy("Configuration item"), max_length=250)
+    revision = forms.IntegerField(min_value=1)
+
+
+@login_required
+@require_POST
+def release_items(request: HttpRequest, number: str) -> HttpResponse:
+    """Add or remove a configuration item the release touches (by name or `type:name`)."""
+    release = get_release(request.user, number)
+    form = ItemsForm(request.POST)
+    if not form.is_valid():
+        flash_form_errors(request, form)
+        return back_to(release, "cmdb")
+
+    def call() -> str:
+        data = form.cleaned_data
+        services.change_items(
+            request.user, release.pk, data["how"], [data["item"]], revision=data["revision"]
+        )
+        if data["how"] == "add":
+            return _("Release %(number)s now touches %(item)s.") % {
+                "number": release.number,
+                "item": data["item"],
+            }
+        return _("Release %(number)s no longer touches %(item)s.") % {
+            "number": release.number,
+            "item": data["item"],
+        }
+
+    run_service(request, call)
+    return back_to(release, "cmdb")
+
+
+@login_required
+@require_POST
+def release_review_impact(request: HttpRequest, number: str) -> HttpResponse:
+    """Confirm the release's impact list as it is now."""
+    release = get_release(request.user, number)
+    note = (request.POST.get("note") or "").strip()[:2000]
+
+    def call() -> str:
+        services.review_impact(request.user, release.pk, note=note)
+        return _("You confirmed the impact of release %s.") % release.number
+
+    run_service(request, call)
+    return back_to(release, "cmdb")
+
+
+@login_required
+@require_POST
+def release_record_versions(request: HttpRequest, number: str) -> HttpResponse:
+    """Record the release's version on every item it touches (the CMDB update)."""
+    release = get_release(request.user, number)
+
+    def call() -> str:
+        changed = services.record_deployed(request.user, release.pk)
+        return _("The CMDB now shows this release's version on %d item(s).") % len(changed)
+
+    run_service(request, call)
+    return back_to(release, "cmdb")

@@ -15,10 +15,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from relman.accounts.models import Team
-from relman.cmdb import impact
 from relman.cmdb.models import CIType, ConfigurationItem, DeployedVersion, Environment, Relationship
 from relman.releases.filters import decode_cursor, encode_cursor
 from relman.releases.models import ReleaseItem
+from relman.releases.services import scope
 from relman.web.graph import Neighbour, layout
 
 R = Relationship.Kind
@@ -57,20 +57,24 @@ def neighbours(ci: ConfigurationItem) -> tuple[list[Neighbour], list[Neighbour]]
     return above, below
 
 
-def path_names(row: impact.Affected, names: dict[int, str]) -> list[dict[str, Any]]:
-    """A path as the page shows it: each item's name and link, with the hop that led there."""
-    steps = [{"id": row.path[0], "name": names.get(row.path[0], "?"), "via": ""}]
-    for hop in row.hops:
-        label = str(CONTAINS) if hop.reverse else R(hop.kind).label
-        steps.append({"id": hop.ci, "name": names.get(hop.ci, "?"), "via": label})
-    return steps
+def hop_label(kind: str) -> str:
+    """A hop of an impact path in words: `^part_of` (read upwards) is "contains"."""
+    return str(CONTAINS) if kind.startswith("^") else R(kind).label
 
 
-def impact_rows(roots: dict[int, str], depth: int = impact.DEFAULT_DEPTH) -> list[dict[str, Any]]:
-    """The items a change to `roots` (id → name) affects, each with its path in words."""
-    found = impact.affected(roots, depth=depth)
-    names = {**roots, **{row.id: row.name for row in found}}
-    return [{"row": row, "path": path_names(row, names)} for row in found]
+def impact_rows(rows: list[Any]) -> list[dict[str, Any]]:
+    """Impact rows (`releases.services.scope.ImpactRow`) as the pages draw them: each
+    item with its path as linked names and the hop that led to each."""
+    return [
+        {
+            "row": row,
+            "path": [
+                {"id": pk, "name": name, "via": hop_label(row.via[i - 1]) if i else ""}
+                for i, (pk, name) in enumerate(zip(row.path_ids, row.path, strict=True))
+            ],
+        }
+        for row in rows
+    ]
 
 
 PAGE_SIZE = 50
@@ -137,6 +141,19 @@ def ci_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+def ci_search(request: HttpRequest) -> HttpResponse:
+    """Up to 20 items whose name holds the text, as `<option>`s for a search box's list."""
+    text = (request.GET.get("q") or request.GET.get("item") or "").strip()[:200]
+    rows = (
+        ConfigurationItem.objects.filter(name__icontains=text).select_related("type")
+        if len(text) >= 2
+        else ConfigurationItem.objects.none()
+    )
+    return render(request, "web/_ci_options.html", {"rows": rows.order_by("name", "id")[:20]})
+
+
+@require_GET
+@login_required
 def ci_detail(request: HttpRequest, ci_id: int) -> HttpResponse:
     ci = (
         ConfigurationItem.objects.select_related("type", "owner_team", "environment", "application")
@@ -167,7 +184,7 @@ def ci_detail(request: HttpRequest, ci_id: int) -> HttpResponse:
             "versions": versions,
             "current": [v for v in versions if v.removed is None],
             "touched_by": touched_by,
-            "impact": impact_rows({ci.pk: ci.name}),
+            "impact": impact_rows(scope.item_impact(ci)),
             "attributes": sorted((ci.attributes or {}).items()),
         },
     )

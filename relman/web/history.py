@@ -42,6 +42,11 @@ AUDIT_ACTIONS = {
     "release.rescheduled": _("Rescheduled"),
     "release.unscheduled": _("Unscheduled"),
     "freeze.overridden": _("Freeze overridden"),
+    "release.items_changed": _("Configuration items changed"),
+    "release.teams_changed": _("Involved departments changed"),
+    "release.impact_reviewed": _("Impact confirmed"),
+    "release.cmdb_updated": _("CMDB updated"),
+    "release.cmdb_restored": _("CMDB versions restored"),
 }
 # Names of values that audit events carry and that are not fields of a release.
 AUDIT_FIELDS = {
@@ -70,6 +75,15 @@ AUDIT_FIELDS = {
     "criteria": _("release criteria"),
     "meeting_title": _("CAB meeting"),
     "starts": _("meeting starts"),
+    "items": _("configuration items"),
+    "teams": _("involved departments"),
+    "touched": _("touched items"),
+    "affected": _("affected items"),
+    "roles": _("roles"),
+    "versions": _("deployed versions"),
+    "application": _("application"),
+    "on": _("when"),
+    "note": _("note"),
 }
 # Ids shown beside their names (window_name, freeze_name): left out of the history.
 HIDDEN = {
@@ -119,9 +133,10 @@ def field_name(key: str) -> str:
     if key in AUDIT_FIELDS:
         return str(AUDIT_FIELDS[key])
     try:
-        return str(Release._meta.get_field(key).verbose_name)
+        field = Release._meta.get_field(key)
     except FieldDoesNotExist:
         return key
+    return str(getattr(field, "verbose_name", key))  # a reverse relation has none
 
 
 def shown(key: str, value: Any, names: dict[str, dict[Any, str]]) -> str:

@@ -42,8 +42,8 @@ from relman.releases.models import (
     ChecklistTick,
     DeliverableVersion,
     Release,
-    ReleaseItem,
 )
+from relman.releases.services import scope
 from relman.web.cmdb import impact_rows
 from relman.web.forms import (
     CommentForm,
@@ -342,19 +342,19 @@ def release_detail(request: HttpRequest, number: str) -> HttpResponse:
         .exclude(void_reason="")
         .select_related("approver"),
         "can_edit": access.can_edit(request.user, release),
-        **cmdb_panel(release),
+        **cmdb_panel(request.user, release),
     }
     return render(request, "web/release_detail.html", context)
 
 
-def cmdb_panel(release: Release) -> dict[str, Any]:
-    """The configuration items the release touches and what depends on them: two queries."""
-    touched = list(
-        ReleaseItem.objects.filter(release=release).select_related("ci__type", "ci__owner_team")
-    )
+def cmdb_panel(user: Any, release: Release) -> dict[str, Any]:
+    """The configuration items the release touches, what depends on them, and the live
+    impact review: a constant number of queries."""
+    found = scope.release_impact(user, release)
     return {
-        "touched": touched,
-        "impact": impact_rows({item.ci_id: item.ci.name for item in touched}),
+        "touched": found.touched,
+        "impact": impact_rows(found.affected),
+        "impact_review": found.review,
     }
 
 

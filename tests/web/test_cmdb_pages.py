@@ -109,3 +109,59 @@ def test_the_release_page_shows_what_it_touches_and_the_impact(client, stack, ap
     with CaptureQueriesContext(connection) as six:
         client.get(f"/releases/{release.number}/")
     assert len(six) == len(one)
+
+
+def test_the_release_page_adds_and_removes_items_and_confirms_the_impact(client, stack, app):
+    from relman.audit.models import AuditEvent
+    from relman.releases.models import ImpactReview, ReleaseItem
+
+    db, _crm, _svc = stack
+    requester = factories.user("rita", "requester", app=app)
+    manager = factories.user("max", "release_manager", app=app)
+    release = factories.release(requester, app)
+    client.force_login(requester)
+    options = client.get("/cmdb/search/?q=crm-d").content.decode()
+    assert 'value="database:crm-db-prod"' in options
+    added = client.post(
+        f"/releases/{release.number}/items/",
+        {"how": "add", "item": "database:crm-db-prod", "revision": release.revision},
+        follow=True,
+    )
+    assert "now touches database:crm-db-prod" in added.content.decode()
+    assert ReleaseItem.objects.filter(release=release, ci=db).exists()
+    assert AuditEvent.objects.filter(action="release.items_changed").exists()
+
+    unknown = client.post(
+        f"/releases/{release.number}/items/",
+        {"how": "add", "item": "nothing-like-it", "revision": release.revision + 1},
+        follow=True,
+    )
+    assert "nothing-like-it" in unknown.content.decode()  # the refusal names it
+
+    own = client.post(f"/releases/{release.number}/impact/review/", follow=True)
+    assert not ImpactReview.objects.exists()
+    assert "someone else must review its impact" in own.content.decode()
+    client.force_login(manager)
+    client.post(f"/releases/{release.number}/impact/review/")
+    assert ImpactReview.objects.get(release=release).reviewer == manager
+
+    release.refresh_from_db()
+    client.post(
+        f"/releases/{release.number}/items/",
+        {"how": "remove", "item": "database:crm-db-prod", "revision": release.revision},
+    )
+    assert not ReleaseItem.objects.filter(release=release).exists()
+    assert ImpactReview.objects.get(release=release).voided is not None
+
+
+def test_recording_the_versions_from_the_page(client, stack, app):
+    from relman.releases.models import ReleaseItem
+
+    _db, crm, _svc = stack
+    requester = factories.user("rita", "requester", app=app)
+    release = factories.release(requester, app, version_number="2.4.0")
+    ReleaseItem.objects.create(release=release, ci=crm, added_by=requester)
+    client.force_login(requester)
+    done = client.post(f"/releases/{release.number}/deployed/", follow=True)
+    assert "on 1 item(s)" in done.content.decode()
+    assert DeployedVersion.objects.get(ci=crm, removed__isnull=True).version == "2.4.0"

@@ -264,6 +264,7 @@ class ImpactRow:
     depth: int
     path: tuple[str, ...]  # names from the touched item to this one
     via: tuple[str, ...]  # the relationship kind of each hop
+    path_ids: tuple[int, ...] = ()  # the ids of `path`
 
 
 @dataclass(frozen=True)
@@ -306,12 +307,37 @@ def impact_of(release: Release) -> tuple[list[ConfigurationItem], list[impact.Af
     return touched, impact.affected([ci.pk for ci in touched])
 
 
+def affected_rows(roots: dict[int, str], found: list[impact.Affected]) -> list[ImpactRow]:
+    """The walk's answer as rows with their paths in names (`roots`: id -> name)."""
+    names = roots | {a.id: a.name for a in found}
+    return [
+        ImpactRow(
+            None,
+            a.id,
+            a.name,
+            a.type_code,
+            a.type_name,
+            a.is_service,
+            a.owner_team,
+            a.depth,
+            tuple(names.get(pk, str(pk)) for pk in a.path),
+            tuple(("^" if h.reverse else "") + h.kind for h in a.hops),
+            a.path,
+        )
+        for a in found
+    ]
+
+
+def item_impact(ci: ConfigurationItem) -> list[ImpactRow]:
+    """What a change to one item affects, for its page: one query."""
+    return affected_rows({ci.pk: ci.name}, impact.affected([ci.pk]))
+
+
 def release_impact(user: Any, ref: Release | str | int) -> ReleaseImpact:
     """The impact of a release the user may see: four queries (the release, its items,
     the recursive walk, the live review), whatever the number of items and paths."""
     release = ref if isinstance(ref, Release) else access.get_visible(user, ref)
     touched, found = impact_of(release)
-    names = {ci.pk: ci.name for ci in touched} | {a.id: a.name for a in found}
     rows = [
         ImpactRow(
             ci,
@@ -324,24 +350,11 @@ def release_impact(user: Any, ref: Release | str | int) -> ReleaseImpact:
             0,
             (ci.name,),
             (),
+            (ci.pk,),
         )
         for ci in touched
     ]
-    affected = [
-        ImpactRow(
-            None,
-            a.id,
-            a.name,
-            a.type_code,
-            a.type_name,
-            a.is_service,
-            a.owner_team,
-            a.depth,
-            tuple(names.get(pk, str(pk)) for pk in a.path),
-            tuple(("^" if h.reverse else "") + h.kind for h in a.hops),
-        )
-        for a in found
-    ]
+    affected = affected_rows({ci.pk: ci.name for ci in touched}, found)
     review = (
         ImpactReview.objects.filter(release=release, voided__isnull=True)
         .select_related("reviewer")
