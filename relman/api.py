@@ -19,7 +19,8 @@ from relman.accounts.services import user_for_token
 from relman.approvals.api import router as approvals_router
 from relman.audit.api import router as audit_router
 from relman.calendar.api import router as calendar_router
-from relman.cmdb.api import router as cmdb_router
+from relman.cmdb.api import cmdb_router
+from relman.cmdb.api import router as applications_router
 from relman.core.errors import DomainError, ValidationFailed
 from relman.core.handlers import CODES, too_large_detail
 from relman.notifications.api import router as notifications_router
@@ -170,6 +171,7 @@ api.add_router("/cab", "relman.approvals.api_cab.router")
 api.add_router("/processes", processes_router)
 api.add_router("/audit", audit_router)
 api.add_router("/calendar", calendar_router)
-api.add_router("/applications", cmdb_router)
+api.add_router("/applications", applications_router)
+api.add_router("/cmdb", cmdb_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("", accounts_router)

@@ -259,3 +259,7 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# What one CMDB import may hold (relman/cmdb/transfer.py): the file's size and its rows.
+RELMAN_CMDB_IMPORT_MAX_BYTES = int(os.environ.get("RELMAN_CMDB_IMPORT_MAX_MB", "50")) * 1024 * 1024
+RELMAN_CMDB_IMPORT_MAX_ROWS = int(os.environ.get("RELMAN_CMDB_IMPORT_MAX_ROWS", "200000"))

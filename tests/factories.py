@@ -263,40 +263,38 @@ def walk_to(actor, release, stage: str):
 # ---------------------------------------------------------------- the CMDB
 
 
-def ci_type(code: str, *, is_service: bool = False):
-    """A configuration item type (made once)."""
+def ci_type(code: str, **fields: Any):
+    """An item type (the built-in ones exist after migrating; transactional tests flush them)."""
     from relman.cmdb.models import CIType
 
-    found, _created = CIType.objects.get_or_create(
-        code=code, defaults={"name": code.title(), "is_service": is_service}
-    )
-    return found
+    fields.setdefault("name", code.replace("_", " ").title())
+    fields.setdefault("is_service", code == "service")
+    kind, _created = CIType.objects.get_or_create(code=code, defaults=fields)
+    return kind
 
 
-def ci(name: str, type_code: str = "server", *, owner_team=None, **extra: Any):
-    """A configuration item, made with the ORM (the CMDB's own services live elsewhere)."""
-    from relman.cmdb.models import ConfigurationItem
+def ci(name: str, type: str = "server", **fields: Any):
+    """A configuration item of the type `type` (a code), made through the service;
+    `owner_team`, `environment` and `application` are objects or codes."""
+    from relman.cmdb import services as cmdb
 
-    return ConfigurationItem.objects.create(
-        type=ci_type(type_code, is_service=type_code == "service"),
-        name=name,
-        owner_team=owner_team,
-        **extra,
-    )
+    ci_type(type)
+    return cmdb.create_item(None, type=type, name=name, **fields)
 
 
 def depends(source, target, kind: str = "depends_on"):
-    """`source` depends on (runs on, is part of, connects to) `target`."""
-    from relman.cmdb.models import Relationship
+    """`source` depends on (runs on, is part of, connects to) `target`, through the service."""
+    from relman.cmdb import services as cmdb
 
-    return Relationship.objects.create(source=source, target=target, kind=kind)
+    return cmdb.add_relationship(None, source, kind, target)
 
 
-def team(code: str, *, head=None, members=()):
-    """A department with a head and members (made with the ORM)."""
+def team(code: str, name: str | None = None, *, head=None, members=()):
+    """A department with a head and members (made with the ORM; the teams' services are
+    tested in tests/accounts)."""
     from relman.accounts.models import Team, TeamMembership
 
-    made, _created = Team.objects.get_or_create(code=code, defaults={"name": code.upper()})
+    made, _created = Team.objects.get_or_create(code=code, defaults={"name": name or code.upper()})
     if head is not None:
         TeamMembership.objects.get_or_create(team=made, user=head, defaults={"is_head": True})
     for member in members:
@@ -312,3 +310,8 @@ def deployed(item, app: Application, version: str, **extra: Any):
 
     extra.setdefault("installed", timezone.now())
     return DeployedVersion.objects.create(ci=item, application=app, version=version, **extra)
+
+
+def librarian(username: str = "lib"):
+    """A configuration librarian for every application."""
+    return user(username, "configuration_librarian")

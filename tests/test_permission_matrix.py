@@ -38,6 +38,7 @@ from tests.api import (
     test_accounts,
     test_audit,
     test_cmdb,
+    test_cmdb_items,
     test_processes,
     test_releases,
     test_scope,
@@ -101,6 +102,7 @@ MATRICES: dict[str, tuple[type, Callable[[], Any]]] = {
         (test_audit.TestAuditEndpoints, World),
         (test_accounts.TestAccountEndpoints, World),
         (test_cmdb.TestReferenceDataEndpoints, World),
+        (test_cmdb_items.TestCmdbEndpoints, test_cmdb_items.CmdbWorld),
         (test_inbox_api.TestApprovalEndpoints, World),
         (test_readiness_api.TestReadinessMatrix, test_readiness_api.ReadinessWorld),
         (test_cab_api.TestCabApi, test_cab_api.CabApiWorld),
@@ -226,6 +228,43 @@ def meeting(w: PageWorld) -> dict[str, Any]:
 # ------------------------------------------------------------------ the tables
 
 API: dict[str, Expect] = {
+    "DELETE /api/v1/cmdb/relationships/{relationship_id}": Expect(
+        401, 403, 403, 204, "TestCmdbEndpoints.unrelate"
+    ),  # librarian
+    "GET /api/v1/cmdb/export": Expect(401, 200, 200, 200, "TestCmdbEndpoints.export"),  # nobody
+    "GET /api/v1/cmdb/items": Expect(401, 200, 200, 200, "TestCmdbEndpoints.items"),  # nobody
+    "GET /api/v1/cmdb/items/{item_id}": Expect(
+        401, 200, 200, 200, "TestCmdbEndpoints.detail"
+    ),  # nobody
+    "GET /api/v1/cmdb/items/{item_id}/impact": Expect(
+        401, 200, 200, 200, "TestCmdbEndpoints.impact"
+    ),  # nobody
+    "GET /api/v1/cmdb/items/{item_id}/versions": Expect(
+        401, 200, 200, 200, "TestCmdbEndpoints.versions"
+    ),  # nobody
+    "GET /api/v1/cmdb/types": Expect(401, 200, 200, 200, "TestCmdbEndpoints.types"),  # nobody
+    "PATCH /api/v1/cmdb/items/{item_id}": Expect(
+        401, 403, 403, 200, "TestCmdbEndpoints.change item"
+    ),  # librarian
+    "PATCH /api/v1/cmdb/types/{code}": Expect(
+        401, 403, 403, 200, "TestCmdbEndpoints.change type"
+    ),  # librarian
+    "POST /api/v1/cmdb/import": Expect(401, 403, 403, 200, "TestCmdbEndpoints.import"),  # librarian
+    "POST /api/v1/cmdb/items": Expect(
+        401, 403, 403, 201, "TestCmdbEndpoints.create item"
+    ),  # librarian
+    "POST /api/v1/cmdb/items/{item_id}/retire": Expect(
+        401, 403, 403, 200, "TestCmdbEndpoints.retire"
+    ),  # librarian
+    "POST /api/v1/cmdb/items/{item_id}/versions": Expect(
+        401, 403, 403, 201, "TestCmdbEndpoints.record version"
+    ),  # librarian
+    "POST /api/v1/cmdb/relationships": Expect(
+        401, 403, 403, 201, "TestCmdbEndpoints.relate"
+    ),  # librarian
+    "POST /api/v1/cmdb/types": Expect(
+        401, 403, 403, 201, "TestCmdbEndpoints.create type"
+    ),  # librarian
     "DELETE /api/v1/approvals/delegations/{delegation_id}": Expect(
         401, 404, 404, 200, "TestApprovalEndpoints.revoke_delegation"
     ),  # owner

@@ -119,6 +119,9 @@ class ConfigurationItem(TimestampedModel):
             models.Index(fields=["owner_team", "name"], name="ci_owner"),
             models.Index(fields=["environment", "name"], name="ci_environment"),
             models.Index(fields=["status", "name"], name="ci_status"),
+            models.Index(fields=["application", "name"], name="ci_application"),
+            # The list's keyset order (name, id) when no filter narrows it.
+            models.Index(fields=["name", "id"], name="ci_name"),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ from relman.releases.models import ImpactReview, ReleaseItem, ReleaseTeam
 from relman.releases.schemas import (
     DeployedIn,
     DeployedVersionOut,
-    ImpactOut,
+    ReleaseImpactOut,
     ImpactReviewIn,
     InvolvedTeamOut,
     ItemsIn,
@@ -189,7 +189,7 @@ def _impact(found: scope.ReleaseImpact) -> dict[str, Any]:
 
 @router.get(
     "/{ref}/impact",
-    response={200: ImpactOut, **ERRORS},
+    response={200: ReleaseImpactOut, **ERRORS},
     summary="What a release touches and every item and service depending on those",
 )
 def get_impact(request: HttpRequest, ref: str) -> Any:
@@ -200,7 +200,7 @@ def get_impact(request: HttpRequest, ref: str) -> Any:
 
 @router.post(
     "/{ref}/impact/review",
-    response={201: ImpactOut, **WRITE_ERRORS},
+    response={201: ReleaseImpactOut, **WRITE_ERRORS},
     summary="Confirm the impact of a release as it is now",
 )
 def review_impact(request: HttpRequest, ref: str, payload: ImpactReviewIn) -> Status:

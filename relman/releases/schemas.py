@@ -383,7 +383,7 @@ class ImpactReviewOut(Schema):
     current: bool = Field(..., description="It saw the impact as it is now")
 
 
-class ImpactOut(Schema):
+class ReleaseImpactOut(Schema):
     release: str
     revision: int
     touched: list[ImpactItemOut]

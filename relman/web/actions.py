@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relman.approvals.services import decisions
@@ -167,7 +167,7 @@ def release_comment(request: HttpRequest, number: str) -> HttpResponse:
 
 class ItemsForm(forms.Form):
     how = forms.ChoiceField(choices=[("add", "add"), ("remove", "remove")])
-    item = forms.CharField(label=_lazy("Configuration item"), max_length=250)
+    item = forms.CharField(label=gettext_lazy("Configuration item"), max_length=250)
     revision = forms.IntegerField(min_value=1)
 
 

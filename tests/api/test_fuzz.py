@@ -3,8 +3,9 @@
 Every operation is fuzzed twice: with the bearer token of an administrator and with that
 of an ordinary user (rita, a requester of crm). Both see a small world made through the
 factories (releases, a deliverable, windows, a freeze, a CAB meeting, a delegation, a
-subscription), and half of the generated path parameters are swapped for the ids and
-numbers of those objects, so the fuzzing reaches past the 404s.
+subscription, configuration items and a relationship), and half of the generated path
+parameters are swapped for the ids and numbers of those objects, so the fuzzing reaches
+past the 404s.
 
 Every check schemathesis has is on: no server error, the status, the content type and the
 body conform to the document, invalid data is refused and valid data accepted, and so on.
@@ -127,10 +128,16 @@ class FuzzWorld(World):
         year = timezone.localdate().year
         drafted = plan.generate_plan(admin, year)
         occurrences = list(drafted.occurrences.values_list("pk", flat=True)[:3])
-        # What the release touches in the CMDB: items, a service depending on them, a team.
-        from tests.api.test_scope import cmdb
+        # The CMDB: crm-db <- crm-app (runs on) <- crm-portal (a service owned by WEB), a
+        # version on crm-app; the release touches crm-db.
+        from relman.cmdb import services as cmdb
+        from relman.cmdb.models import Relationship
+        from tests.api.test_scope import cmdb as touched
 
-        cmdb(self)
+        touched(self)
+        database, crm_app = self._cmdb["db"], self._cmdb["app"]
+        runs_on = Relationship.objects.get(source=crm_app, target=database)
+        cmdb.record_deployed_version(admin, crm_app, application=self.app, version="1.0")
         releases = [self.release, self.in_review, scheduled]
         KNOWN.update(
             ref=[r.number for r in releases] + [str(r.pk) for r in releases],
@@ -145,6 +152,9 @@ class FuzzWorld(World):
             occurrence_id=occurrences,
             year=[year],
             name=["tfdl", "feh"],
+            item_id=[database.pk, crm_app.pk],
+            relationship_id=[runs_on.pk],
+            code=["server", "document"],
         )
         self.secrets = {}
         for who in ("admin", "requester"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from relman.cmdb.models import CIType, ConfigurationItem, DeployedVersion, Relationship
+from relman.cmdb.models import ConfigurationItem, DeployedVersion, Relationship
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -14,10 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def stack(app):
-    types = {
-        c: CIType.objects.create(code=c, name=c.title(), is_service=c == "service")
-        for c in ("database", "application", "service")
-    }
+    types = {c: factories.ci_type(c) for c in ("database", "application", "service")}
     db = ConfigurationItem.objects.create(type=types["database"], name="crm-db-prod")
     crm = ConfigurationItem.objects.create(
         type=types["application"], name="crm-prod", application=app
@@ -70,7 +67,7 @@ def test_an_unknown_item_is_404(client):
 
 def test_the_browser_filters_and_pages_by_name(client, stack, django_assert_max_num_queries):
     _db, _crm, _svc = stack
-    server = CIType.objects.create(code="server", name="Server")
+    server = factories.ci_type("server")
     ConfigurationItem.objects.bulk_create(
         ConfigurationItem(type=server, name=f"srv-{n:03d}") for n in range(60)
     )
