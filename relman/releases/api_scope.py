@@ -15,10 +15,10 @@ from relman.releases.models import ImpactReview, ReleaseItem, ReleaseTeam
 from relman.releases.schemas import (
     DeployedIn,
     DeployedVersionOut,
-    ReleaseImpactOut,
     ImpactReviewIn,
     InvolvedTeamOut,
     ItemsIn,
+    ReleaseImpactOut,
     TeamsIn,
     TouchedItemOut,
 )
