@@ -127,6 +127,7 @@ def meet(actor, release, kind: str, key: str, count: int = 1) -> None:
     independent approvers the step's policy accepts decide it (with its deliverables and
     checks; a CAB step at a CAB meeting)."""
     from relman.approvals.services import decisions, policy
+    from relman.processes.definition import INVOLVED
 
     if kind == "deliverable":
         releases.add_deliverable(
@@ -160,14 +161,34 @@ def meet(actor, release, kind: str, key: str, count: int = 1) -> None:
         if step.cab:
             hold_cab(release, key)
             return
-        department = policy.department_of(step, release) or ""
         done = policy.filled_by(release)
-        people = approvers(release.application, step.role, count, department=department)
-        if step.count is None:
+        if step.department == INVOLVED:
+            people = involved_approvers(release, step)
+        else:
+            teams = policy.departments_for(step, release)
+            department = teams[0].name if teams else ""
+            people = approvers(release.application, step.role, count, department=department)
+        if step.count is None and step.department != INVOLVED:
             people = policy.eligible_users(release, step)
         for person in people:
             if person.pk not in done:
                 decisions.approve(person, release, step=key, checks=list(step.checks))
+
+
+def involved_approvers(release, step) -> list:
+    """One approver holding the step's role in each involved department still waiting (the
+    requester joins a department of their own first when the release involves none)."""
+    from relman.accounts import teams
+    from relman.approvals.services import policy
+
+    if not releases.involved_departments(release):
+        teams.join_department(None, release.requester, f"{release.application.code}-requesters")
+    places, filled = policy.department_places(release, step)
+    return [
+        approvers(release.application, step.role, department=team.name)[0]
+        for team in places
+        if team.pk not in filled
+    ]
 
 
 def hold_cab(release, key: str):

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from relman.accounts import teams
 from relman.accounts.choices import CHINESE_NAMES, BuiltinRole
 from relman.accounts.models import ApiToken, Role, RoleAssignment
 from relman.audit import services as audit
@@ -93,6 +94,8 @@ def create_user(
         )
         user.set_password(password)
         user.save()
+        if department.strip():
+            teams.join_department(actor, user, department)
         audit.record(
             actor,
             "user.created",

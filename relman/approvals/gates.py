@@ -16,10 +16,10 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from relman.approvals.services.inbox import InboxItem, inbox
-from relman.approvals.services.policy import eligible_counts
+from relman.approvals.services.policy import department_places, eligible_counts
 from relman.approvals.services.readiness_reads import is_ready
 from relman.processes import engine
-from relman.processes.definition import ApprovalStep, Stage, approval_steps, pick
+from relman.processes.definition import INVOLVED, ApprovalStep, Stage, approval_steps, pick
 from relman.processes.gates import BaseGate, Problem, Snapshot, Unmet, Words
 from relman.processes.messages import stage_label, step_label
 from relman.releases.models import Approval, Release
@@ -61,7 +61,13 @@ class ApprovalsGate(BaseGate):
             .annotate(n=Count("id"))
             .values_list("step", "n")
         )
-        return {"approvals": approvals, "eligible": eligible_counts(release, stage)}
+        eligible, waiting = eligible_counts(release, stage), {}
+        for step in stage.approvals:
+            if step.department == INVOLVED:
+                teams, filled = department_places(release, step)
+                approvals[step.key], eligible[step.key] = len(filled), len(teams)
+                waiting[step.key] = tuple(t.name for t in teams if t.pk not in filled)
+        return {"approvals": approvals, "eligible": eligible, "departments_waiting": waiting}
 
     def evaluate(self, options: tuple[ApprovalStep, ...], snap: Snapshot) -> list[Unmet]:
         unmet = []
@@ -70,12 +76,22 @@ class ApprovalsGate(BaseGate):
                 continue
             have, need = engine.have(step, snap), engine.needed(step, snap)
             if not step.optional and have < need:
-                unmet.append(Unmet("approval", step.key, need, have))
+                waiting = snap.fact("departments_waiting", {}).get(step.key, ())
+                unmet.append(Unmet("approval", step.key, need, have, waiting=waiting))
         return unmet
 
     def describe(self, unmet: Unmet, words: Words) -> str:
         stage = words.variant.stage(words.stage)
         step = stage.step(unmet.key) if stage else None
+        if unmet.waiting:
+            return _(
+                "Stage '%(stage)s' needs an approval by '%(role)s' for each department "
+                "involved; it waits for: %(departments)s."
+            ) % {
+                "stage": stage_label(words.variant, words.stage),
+                "role": step_label(words.process, step) if step else unmet.key,
+                "departments": ", ".join(unmet.waiting),
+            }
         return _("Stage '%(stage)s' needs %(needed)d approval(s) by '%(role)s' (has %(have)d).") % {
             "stage": stage_label(words.variant, words.stage),
             "role": step_label(words.process, step) if step else unmet.key,
@@ -216,6 +232,16 @@ def step_problems(
                     Problem(
                         (*spath, "reject_to"),
                         _("'%s' is not an earlier stage of this flow") % step["reject_to"],
+                    )
+                )
+            if step.get("department") == INVOLVED and "count" in step:
+                found.append(
+                    Problem(
+                        (*spath, "count"),
+                        _(
+                            "a step for the involved departments needs one approver from each "
+                            "of them; leave out 'count'"
+                        ),
                     )
                 )
             expires = step.get("expires") or {}

@@ -61,6 +61,7 @@ class Condition:
 
 ALL = "all"
 REQUESTER = "requester"
+INVOLVED = "involved"
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,9 @@ class ApprovalStep:
 
     Steps run in sequence by `group` (a countersign chain); steps sharing a group run in
     parallel. `count` None means every eligible holder of the role ("all"). `department`
-    is "" (any), "requester" (the requester's own department) or a department's name.
+    is "" (any), "requester" (the requester's own department), "involved" (one place for
+    each department the release involves: see `approvals.services.policy.departments_for`)
+    or a department's code or name.
     """
 
     key: str
@@ -92,7 +95,7 @@ class ApprovalStep:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], group: int) -> ApprovalStep:
-        count = data.get("count", 1)
+        count = data.get("count", ALL if data.get("department") == INVOLVED else 1)
         if count == "any":
             count = 1
         expiry = data.get("expires") or {}

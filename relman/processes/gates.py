@@ -37,13 +37,16 @@ GATE = "gate"  # the refusal code of an ordinary unmet gate
 @dataclass(frozen=True)
 class Unmet:
     """One part of a gate that is not met. `kind` and `key` name it in the gate's terms
-    ("deliverable" "plan", "approval" "cab"); `gate` is the gate that found it."""
+    ("deliverable" "plan", "approval" "cab"); `gate` is the gate that found it; `waiting`
+    names what it still waits for, when the count alone does not say (the departments an
+    approval step waits for)."""
 
     kind: str
     key: str
     needed: int = 1
     have: int = 0
     gate: str = field(default="", compare=False)
+    waiting: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, init=False)

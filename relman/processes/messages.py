@@ -6,7 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from relman.accounts.choices import BuiltinRole
-from relman.processes.definition import REQUESTER, ApprovalStep, Process, Variant, pick
+from relman.processes.definition import INVOLVED, REQUESTER, ApprovalStep, Process, Variant, pick
 from relman.processes.engine import Refusal, Unmet
 from relman.processes.gates import Words, installed
 
@@ -42,6 +42,8 @@ def step_label(process: Process, step: ApprovalStep) -> str:
     role = role_label(process, step.role)
     if step.department == REQUESTER:
         return _("%(role)s of the requester's department") % {"role": role}
+    if step.department == INVOLVED:
+        return _("%(role)s of each department involved") % {"role": role}
     if step.department:
         return _("%(role)s of %(department)s") % {"role": role, "department": step.department}
     return role

@@ -14,8 +14,9 @@ def _fast(fast_passwords):
 
 @pytest.fixture
 def requester(app):
-    """Holds `requester` for crm: may request releases and edit their own."""
-    return factories.user("rita", "requester", app=app)
+    """Holds `requester` for crm, in the Sales department: may request releases and edit
+    their own."""
+    return factories.user("rita", "requester", app=app, department="Sales")
 
 
 @pytest.fixture

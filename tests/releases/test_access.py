@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def in_review(release, crew):
-    """The release in tfdl's plan_review: every department approver (the crew is one), then
-    the release owner."""
+    """The release in tfdl's plan_review: the department approver of each involved
+    department (the requester's Sales), then the release owner."""
     return factories.walk_to(crew, release, "plan_review")
 
 
@@ -46,21 +46,20 @@ def test_the_release_manager_may_not_approve_either(in_review, app):
 
 
 def test_a_superuser_who_requested_the_release_may_not_approve_it(app, crew):
-    boss = factories.admin("boss")
+    boss = factories.user("boss", is_superuser=True, department="Sales")
     release = factories.walk_to(crew, factories.release(boss, app), "plan_review")
     with pytest.raises(PermissionDenied, match="requested release"):
         decisions.approve(boss, release, step="department_approver")
     assert decidable(boss, release) == []
-    # another superuser may
-    other = factories.admin("other-admin")
+    # another superuser of the department may
+    other = factories.user("other-admin", is_superuser=True, department="Sales")
     assert decisions.approve(other, release, step="department_approver").approver == other
 
 
 def test_one_person_fills_one_place_in_a_stage(in_review, app, crew):
-    both = factories.user("bo", "release_owner", "department_approver", app=app)
+    both = factories.user("bo", "release_owner", "department_approver", app=app, department="Sales")
     assert decidable(both, in_review) == ["department_approver"]  # the owner waits for them
-    decisions.approve(both, in_review, step="department_approver")
-    decisions.approve(crew, in_review, step="department_approver")  # every head: done
+    decisions.approve(both, in_review, step="department_approver")  # the one department: done
     with pytest.raises(Conflict, match="one person fills one place"):
         decisions.approve(both, in_review, step="release_owner")
     assert Approval.objects.filter(approver=both).count() == 1
@@ -68,11 +67,13 @@ def test_one_person_fills_one_place_in_a_stage(in_review, app, crew):
 
 
 def test_an_approval_counts_only_for_the_step_it_was_given_in(in_review, crew, app):
-    both = factories.user("bo", "release_owner", "department_approver", app=app)
+    factories.team("finance", "Finance")
+    services.change_teams(crew, in_review, "add", ["finance"])
+    both = factories.user("bo", "release_owner", "department_approver", app=app, department="Sales")
     decisions.approve(both, in_review, step="department_approver")
     gate = {(g["kind"], g["key"]): g for g in services.release_state(crew, in_review).gate}
     heads = gate[("approval", "department_approver")]
-    assert (heads["have"], heads["needed"], heads["met"]) == (1, 2, False)  # bo and the crew
+    assert (heads["have"], heads["needed"], heads["met"]) == (1, 2, False)  # Sales; Finance next
     assert gate[("approval", "release_owner")]["met"] is False
 
 
@@ -83,7 +84,7 @@ def test_a_role_held_for_another_application_does_not_let_one_approve(in_review,
 
 
 def test_a_global_role_lets_one_approve_any_application(in_review):
-    everywhere = factories.user("eve", "department_approver")
+    everywhere = factories.user("eve", "department_approver", department="Sales")
     assert (
         decisions.approve(everywhere, in_review, step="department_approver").approver == everywhere
     )

@@ -41,4 +41,11 @@ def test_the_snapshot_reads_each_gate_of_the_stage_once(presets, django_assert_n
     release = factories.walk_to(crew, factories.release(requester, app), "pmo_review")
     with django_assert_num_queries(4):
         snap = services.snapshot(release)
-    assert set(snap.facts) == {"approvals", "eligible", "checklist", "schedule", "frozen"}
+    assert set(snap.facts) == {
+        "approvals",
+        "eligible",
+        "departments_waiting",
+        "checklist",
+        "schedule",
+        "frozen",
+    }

@@ -219,7 +219,7 @@ def test_every_service_records_the_channel_it_was_called_through(release, reques
         event = last_event(action)
         assert (event.channel, event.request_id) == ("cli", f"cli-{action}"), action
     release = factories.walk_to(crew, release, "plan_review")
-    head = factories.approvers(release.application, "department_approver")[0]
+    head = factories.approvers(release.application, "department_approver", department="Sales")[0]
     with acting_through(Channel.WORKER):
         decisions.approve(head, release, step="department_approver")
     assert last_event("approval.approved").channel == "worker"

@@ -15,20 +15,71 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from relman.accounts.models import RoleAssignment
+from relman.accounts.models import RoleAssignment, Team, TeamMembership
 from relman.approvals.models import Delegation, PendingStep
 from relman.core import permissions
 from relman.processes import engine
-from relman.processes.definition import REQUESTER, ApprovalStep, Process, Stage
+from relman.processes.definition import INVOLVED, REQUESTER, ApprovalStep, Process, Stage
 from relman.processes.messages import role_label
 from relman.releases.models import Approval, Release
+from relman.releases.services.scope import involved_departments, requester_departments
 
 
-def department_of(step: ApprovalStep, release: Release) -> str | None:
-    """The department the step's approvers must belong to; None when any will do."""
+def departments_for(step: ApprovalStep, release: Release) -> list[Team] | None:
+    """The departments the step's approvers must belong to (holding its role there); None
+    when any will do. `requester`: the requester's own; `involved`: every department the
+    release involves, each one place of the step; otherwise the one named, by code or name.
+    An empty list means nobody can approve, and the refusal says why."""
+    if not step.department:
+        return None
     if step.department == REQUESTER:
-        return release.requester.department
-    return step.department or None
+        return requester_departments(release)
+    if step.department == INVOLVED:
+        return involved_departments(release)
+    return list(
+        Team.objects.filter(
+            Q(code=step.department) | Q(name=step.department), is_active=True
+        ).order_by("code")[:1]
+    )
+
+
+def department_places(release: Release, step: ApprovalStep) -> tuple[list[Team], dict[int, int]]:
+    """A step for the involved departments: the departments, and which of them its live
+    approvals fill (department id -> the person deciding, themselves or through a delegate).
+    One person fills one department's place; when a person belongs to several, the places
+    are matched so that as many departments as possible are filled."""
+    teams = involved_departments(release)
+    people = [
+        principal or approver
+        for approver, principal in Approval.objects.filter(
+            release=release,
+            stage=release.stage,
+            step=step.key,
+            decision=Approval.APPROVED,
+            voided__isnull=True,
+        )
+        .order_by("created", "id")
+        .values_list("approver_id", "on_behalf_of_id")
+    ]
+    belongs: dict[int, list[int]] = {}
+    for user_id, team_id in TeamMembership.objects.filter(
+        user_id__in=people, team__in=teams
+    ).values_list("user_id", "team_id"):
+        belongs.setdefault(user_id, []).append(team_id)
+    filled: dict[int, int] = {}
+
+    def place(person: int, tried: set[int]) -> bool:
+        for team in sorted(belongs.get(person, ())):
+            if team not in tried:
+                tried.add(team)
+                if team not in filled or place(filled[team], tried):
+                    filled[team] = person
+                    return True
+        return False
+
+    for person in dict.fromkeys(people):
+        place(person, set())
+    return teams, filled
 
 
 def holders(release: Release, role: str) -> Any:
@@ -52,18 +103,21 @@ def eligible_users(release: Release, step: ApprovalStep, *, escalated: bool = Fa
     for role in roles:
         users = users | holders(release, role)
     users = users.exclude(pk__in=[release.requester_id, release.release_manager_id or 0])
-    department = department_of(step, release)
-    if department is not None:
-        users = users.filter(department=department) if department else users.none()
+    if step.department == INVOLVED:
+        teams, filled = department_places(release, step)
+        users = users.filter(memberships__team__in=[t for t in teams if t.pk not in filled])
+    elif (teams := departments_for(step, release)) is not None:
+        users = users.filter(memberships__team__in=teams)
     return list(users.distinct().order_by("username"))
 
 
 def eligible_counts(release: Release, stage: Stage) -> dict[str, int]:
-    """For steps that need "all": how many people could approve them."""
+    """For steps that need "all": how many people could approve them (a step of the
+    involved departments counts its departments instead: `department_places`)."""
     return {
         step.key: len(eligible_users(release, step))
         for step in stage.approvals
-        if step.count is None
+        if step.count is None and step.department != INVOLVED
     }
 
 
@@ -132,14 +186,40 @@ def refusal(
             "who": principal,
             "role": role_label(process, step.role),
         }
-    department = department_of(step, release)
-    if department is not None:
-        if not department:
+    return _department_refusal(release, step, principal)
+
+
+def _department_refusal(release: Release, step: ApprovalStep, principal: Any) -> str | None:
+    """Why `principal` may not fill a place of the step for lack of the right department."""
+    if step.department == INVOLVED:
+        teams, filled = department_places(release, step)
+        if not teams:
+            return _("Release %s involves no department, so no department can approve.") % (
+                release.number
+            )
+        open_teams = [t for t in teams if t.pk not in filled]
+        mine = set(
+            TeamMembership.objects.filter(user=principal, team__in=open_teams).values_list(
+                "team_id", flat=True
+            )
+        )
+        if not mine:
+            return _(
+                "The step waits for an approver of each department involved; "
+                "%(who)s belongs to none of those still waiting: %(departments)s."
+            ) % {"who": principal, "departments": ", ".join(t.name for t in open_teams)}
+        return None
+    teams = departments_for(step, release)
+    if teams is None:
+        return None
+    if not teams:
+        if step.department == REQUESTER:
             return _("The requester has no department, so no department head can approve.")
-        if principal.department != department:
-            return _("Only approvers of the department '%(department)s' may decide this step.") % {
-                "department": department
-            }
+        return _("There is no active department '%s'.") % step.department
+    if not TeamMembership.objects.filter(user=principal, team__in=teams).exists():
+        return _("Only approvers of the department '%(department)s' may decide this step.") % {
+            "department": ", ".join(t.name for t in teams)
+        }
     return None
 
 

@@ -25,7 +25,9 @@ from relman.releases.services.lifecycle import (
 from relman.releases.services.scope import (
     change_items,
     change_teams,
+    involved_departments,
     release_impact,
+    requester_departments,
     review_impact,
 )
 from relman.releases.services.state import (
@@ -53,9 +55,11 @@ __all__ = [
     "complete_checklist_item",
     "create_release",
     "flow_of",
+    "involved_departments",
     "record_deployed",
     "release_impact",
     "release_state",
+    "requester_departments",
     "return_to_stage",
     "review_impact",
     "roll_back",

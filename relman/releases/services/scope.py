@@ -292,6 +292,37 @@ class ReleaseImpact:
         )
 
 
+DEPARTMENT_KINDS = (Team.Kind.DEPARTMENT, Team.Kind.SUB_DEPARTMENT)
+
+
+def _departments_of(release: Release) -> Any:
+    """The departments (and sub-departments) the requester belongs to, by code."""
+    return Team.objects.filter(
+        memberships__user_id=release.requester_id, kind__in=DEPARTMENT_KINDS
+    ).order_by("code")
+
+
+def requester_departments(release: Release) -> list[Team]:
+    """The active departments (and sub-departments) the requester belongs to."""
+    return list(_departments_of(release).filter(is_active=True))
+
+
+def involved_departments(release: Release) -> list[Team]:
+    """The departments a release involves, each once, in this order: the requester's, the
+    owner teams of the items it touches, of the items those affect, and the departments
+    added by hand. Inactive teams are left out. Four queries, whatever the graph."""
+    touched, found = impact_of(release)
+    order = [
+        *_departments_of(release).values_list("pk", flat=True),
+        *(ci.owner_team_id for ci in touched),
+        *(a.owner_team_id for a in found),
+        *release.added_teams.values_list("team_id", flat=True),
+    ]
+    order = list(dict.fromkeys(pk for pk in order if pk))
+    teams = Team.objects.in_bulk(order)
+    return [teams[pk] for pk in order if pk in teams and teams[pk].is_active]
+
+
 def touched_items(release: Release) -> list[ConfigurationItem]:
     """The items a release touches, with their type and owner team (one query)."""
     return list(
