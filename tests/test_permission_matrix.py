@@ -39,6 +39,7 @@ from tests.api import (
     test_audit,
     test_cmdb,
     test_cmdb_items,
+    test_teams,
     test_processes,
     test_releases,
     test_scope,
@@ -103,6 +104,7 @@ MATRICES: dict[str, tuple[type, Callable[[], Any]]] = {
         (test_accounts.TestAccountEndpoints, World),
         (test_cmdb.TestReferenceDataEndpoints, World),
         (test_cmdb_items.TestCmdbEndpoints, test_cmdb_items.CmdbWorld),
+        (test_teams.TestTeamEndpoints, test_teams.TeamWorld),
         (test_inbox_api.TestApprovalEndpoints, World),
         (test_readiness_api.TestReadinessMatrix, test_readiness_api.ReadinessWorld),
         (test_cab_api.TestCabApi, test_cab_api.CabApiWorld),
@@ -320,6 +322,16 @@ API: dict[str, Expect] = {
         401, 200, 200, 200, "TestWindowEndpoints.detail"
     ),  # nobody
     "GET /api/v1/me": Expect(401, 200, 200, 200, "TestAccountEndpoints.me"),  # nobody
+    "GET /api/v1/teams": Expect(401, 200, 200, 200, "TestTeamEndpoints.list"),  # nobody
+    "GET /api/v1/teams/{code}": Expect(401, 200, 200, 200, "TestTeamEndpoints.show"),  # nobody
+    "POST /api/v1/teams": Expect(401, 403, 403, 201, "TestTeamEndpoints.create"),  # admin
+    "PATCH /api/v1/teams/{code}": Expect(401, 403, 403, 200, "TestTeamEndpoints.change"),  # admin
+    "POST /api/v1/teams/{code}/members": Expect(
+        401, 403, 403, 200, "TestTeamEndpoints.add member"
+    ),  # admin
+    "DELETE /api/v1/teams/{code}/members/{username}": Expect(
+        401, 403, 403, 200, "TestTeamEndpoints.remove member"
+    ),  # admin
     "GET /api/v1/notifications/outbox": Expect(
         401, 403, 403, 200, "TestNotificationEndpoints.outbox"
     ),  # admin

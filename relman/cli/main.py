@@ -32,6 +32,7 @@ from relman.cli import (
     releases,
     scope,
     server,
+    teams,
 )
 from relman.cli.i18n import _
 
@@ -91,6 +92,7 @@ app.add_typer(releases.release_app, name="release", rich_help_panel=CLIENT, epil
 approvals.register(app, CLIENT, EPILOG)
 app.add_typer(cab.cab_app, name="cab", rich_help_panel=CLIENT, epilog=EPILOG)
 app.add_typer(cmdb.ci_app, name="ci", rich_help_panel=CLIENT, epilog=EPILOG)
+app.add_typer(teams.team_app, name="team", rich_help_panel=CLIENT, epilog=EPILOG)
 app.add_typer(
     deliverables.deliverable_app, name="deliverable", rich_help_panel=CLIENT, epilog=EPILOG
 )
