@@ -170,6 +170,10 @@ class PageWorld(World):
         return ConfigurationItem.objects.create(type=server, name="crm-app1-prod")
 
     @cached_property
+    def team(self) -> Any:
+        return factories.team("ops", "Operations")
+
+    @cached_property
     def delegation(self) -> Any:
         from relman.approvals.services import delegation
 
@@ -571,6 +575,15 @@ PAGES: dict[str, Page] = {
         who="crew",
         kwargs=release,
         data=lambda w: {"how": "add", "item": w.ci.name, "revision": w.release.revision},
+    ),
+    "POST web:release-teams": Page(
+        302,
+        404,
+        404,
+        302,
+        who="crew",
+        kwargs=release,
+        data=lambda w: {"how": "add", "team": w.team.code, "revision": w.release.revision},
     ),
     "POST web:release-review-impact": Page(302, 404, 404, 302, who="crew", kwargs=release),
     "POST web:release-record-versions": Page(302, 404, 404, 302, who="crew", kwargs=release),

@@ -87,6 +87,8 @@ def impact(number: Number, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(found)
         return
+    if found["departments"]:
+        note(_("Departments involved: %s.") % ", ".join(d["name"] for d in found["departments"]))
     if not found["touched"]:
         note(_("%s touches no configuration item yet.") % number)
         return

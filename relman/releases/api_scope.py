@@ -183,6 +183,7 @@ def _impact(found: scope.ReleaseImpact) -> dict[str, Any]:
         "touched": [_row(r) for r in found.touched],
         "affected": [_row(r) for r in found.affected],
         "owner_teams": found.owner_teams,
+        "departments": found.departments,
         "review": _review(found.review, found),
     }
 

@@ -383,12 +383,23 @@ class ImpactReviewOut(Schema):
     current: bool = Field(..., description="It saw the impact as it is now")
 
 
+class DepartmentOut(Schema):
+    code: str
+    name: str
+
+
 class ReleaseImpactOut(Schema):
     release: str
     revision: int
     touched: list[ImpactItemOut]
     affected: list[ImpactItemOut]
     owner_teams: list[str]
+    departments: list[DepartmentOut] = Field(
+        ...,
+        description="The departments involved: the requester's, the owner teams of the "
+        "touched and affected items, those added by hand. A step for the involved departments "
+        "needs an approver of each.",
+    )
     review: ImpactReviewOut | None
 
 

@@ -199,6 +199,41 @@ def release_items(request: HttpRequest, number: str) -> HttpResponse:
     return back_to(release, "cmdb")
 
 
+class TeamsForm(forms.Form):
+    how = forms.ChoiceField(choices=[("add", "add"), ("remove", "remove")])
+    team = forms.CharField(label=gettext_lazy("Department"), max_length=40)
+    revision = forms.IntegerField(min_value=1)
+
+
+@login_required
+@require_POST
+def release_teams(request: HttpRequest, number: str) -> HttpResponse:
+    """Add a department to those the release involves, or remove one added by hand."""
+    release = get_release(request.user, number)
+    form = TeamsForm(request.POST)
+    if not form.is_valid():
+        flash_form_errors(request, form)
+        return back_to(release, "cmdb")
+
+    def call() -> str:
+        data = form.cleaned_data
+        services.change_teams(
+            request.user, release.pk, data["how"], [data["team"]], revision=data["revision"]
+        )
+        if data["how"] == "add":
+            return _("Release %(number)s now involves %(team)s.") % {
+                "number": release.number,
+                "team": data["team"],
+            }
+        return _("Release %(number)s no longer involves %(team)s.") % {
+            "number": release.number,
+            "team": data["team"],
+        }
+
+    run_service(request, call)
+    return back_to(release, "cmdb")
+
+
 @login_required
 @require_POST
 def release_review_impact(request: HttpRequest, number: str) -> HttpResponse:

@@ -34,6 +34,7 @@ urlpatterns = [
         name="release-deliverable",
     ),
     path("releases/<str:number>/items/", actions.release_items, name="release-items"),
+    path("releases/<str:number>/teams/", actions.release_teams, name="release-teams"),
     path(
         "releases/<str:number>/impact/review/",
         actions.release_review_impact,

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from relman.accounts import services as accounts
+from relman.accounts.models import Team
 from relman.cmdb.models import Application
 from relman.core.errors import DomainError, NotFound
 from relman.processes import services as processes
@@ -351,10 +352,16 @@ def cmdb_panel(user: Any, release: Release) -> dict[str, Any]:
     """The configuration items the release touches, what depends on them, and the live
     impact review: a constant number of queries."""
     found = scope.release_impact(user, release)
+    involved = {t.pk for t in found.departments}
+    added = set(release.added_teams.values_list("team_id", flat=True))
     return {
         "touched": found.touched,
         "impact": impact_rows(found.affected),
         "impact_review": found.review,
+        "departments": [(t, t.pk in added) for t in found.departments],
+        "other_departments": Team.objects.filter(is_active=True)
+        .exclude(pk__in=involved)
+        .order_by("name"),
     }
 
 

@@ -43,6 +43,7 @@ def test_items_impact_review_and_versions_from_the_command_line(run, world):
     portal = next(line for line in shown.stdout.splitlines() if "crm-portal" in line)
     assert "WEB" in portal and "crm-db → crm-app → crm-portal" in portal
     assert "has not been reviewed" in shown.stderr
+    assert "Departments involved: WEB." in shown.stderr
 
     assert run("release", "review-impact", number, "--note", "ok").exit_code == 0
     assert ImpactReview.objects.filter(release=world, voided__isnull=True).exists()

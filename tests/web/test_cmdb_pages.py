@@ -162,3 +162,37 @@ def test_recording_the_versions_from_the_page(client, stack, app):
     done = client.post(f"/releases/{release.number}/deployed/", follow=True)
     assert "on 1 item(s)" in done.content.decode()
     assert DeployedVersion.objects.get(ci=crm, removed__isnull=True).version == "2.4.0"
+
+
+def test_the_release_page_lists_the_departments_involved_and_adds_one_by_hand(client, stack, app):
+    from relman.releases.models import ReleaseItem, ReleaseTeam
+
+    db, _crm, _svc = stack
+    requester = factories.user("rita", "requester", app=app, department="Sales")
+    factories.team("legal", "Legal")
+    db.owner_team = factories.team("dba", "Database team")
+    db.save()
+    release = factories.release(requester, app)
+    ReleaseItem.objects.create(release=release, ci=db, added_by=requester)
+    client.force_login(requester)
+    page = client.get(f"/releases/{release.number}/").content.decode()
+    involved = page.split("Departments involved")[1].split("Add a department")[0]
+    assert "Sales" in involved and "Database team" in involved and "Legal" not in involved
+    assert '<option value="legal">Legal</option>' in page
+
+    added = client.post(
+        f"/releases/{release.number}/teams/",
+        {"how": "add", "team": "legal", "revision": release.revision},
+        follow=True,
+    )
+    assert "now involves legal" in added.content.decode()
+    assert "added by hand" in added.content.decode()
+    assert ReleaseTeam.objects.filter(release=release, team__code="legal").exists()
+
+    stale = client.post(
+        f"/releases/{release.number}/teams/",
+        {"how": "remove", "team": "legal", "revision": release.revision},
+        follow=True,
+    )
+    assert ReleaseTeam.objects.filter(release=release).exists()  # an old revision: refused
+    assert "changed" in stale.content.decode()

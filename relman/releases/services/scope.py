@@ -275,6 +275,7 @@ class ReleaseImpact:
     touched: list[ImpactRow]
     affected: list[ImpactRow]
     review: ImpactReview | None
+    departments: list[Team]
 
     @property
     def touched_ids(self) -> list[int]:
@@ -307,11 +308,15 @@ def requester_departments(release: Release) -> list[Team]:
     return list(_departments_of(release).filter(is_active=True))
 
 
-def involved_departments(release: Release) -> list[Team]:
+def involved_departments(
+    release: Release,
+    known: tuple[list[ConfigurationItem], list[impact.Affected]] | None = None,
+) -> list[Team]:
     """The departments a release involves, each once, in this order: the requester's, the
     owner teams of the items it touches, of the items those affect, and the departments
-    added by hand. Inactive teams are left out. Four queries, whatever the graph."""
-    touched, found = impact_of(release)
+    added by hand. Inactive teams are left out. Five queries (three given `known`, the
+    release's `impact_of`), whatever the graph."""
+    touched, found = known or impact_of(release)
     order = [
         *_departments_of(release).values_list("pk", flat=True),
         *(ci.owner_team_id for ci in touched),
@@ -365,10 +370,12 @@ def item_impact(ci: ConfigurationItem) -> list[ImpactRow]:
 
 
 def release_impact(user: Any, ref: Release | str | int) -> ReleaseImpact:
-    """The impact of a release the user may see: four queries (the release, its items,
-    the recursive walk, the live review), whatever the number of items and paths."""
+    """The impact of a release the user may see, and the departments it involves: seven
+    queries (the release, its items, the recursive walk, the departments, the live review),
+    whatever the number of items and paths."""
     release = ref if isinstance(ref, Release) else access.get_visible(user, ref)
     touched, found = impact_of(release)
+    departments = involved_departments(release, (touched, found))
     rows = [
         ImpactRow(
             ci,
@@ -392,7 +399,7 @@ def release_impact(user: Any, ref: Release | str | int) -> ReleaseImpact:
         .order_by("-created", "-id")
         .first()
     )
-    return ReleaseImpact(release, rows, affected, review)
+    return ReleaseImpact(release, rows, affected, review, departments)
 
 
 def reviewer_roles(release: Release) -> tuple[str, ...]:
