@@ -39,10 +39,10 @@ from tests.api import (
     test_audit,
     test_cmdb,
     test_cmdb_items,
-    test_teams,
     test_processes,
     test_releases,
     test_scope,
+    test_teams,
 )
 from tests.api.matrix import Endpoint, World, openapi
 from tests.approvals import test_cab_api, test_inbox_api, test_readiness_api
