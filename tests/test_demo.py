@@ -79,6 +79,28 @@ class TestLoadedDemo:
             assert expected <= moves, release.number
             assert {stage for _a, stage in moves} <= set(keys), "a skipped stage was entered"
 
+    def test_the_cmdb_is_realistic_and_owned_by_the_demo_departments(self, db, demo):
+        from relman.accounts.models import Team, TeamMembership
+        from relman.cmdb import impact
+        from relman.cmdb.models import ConfigurationItem, Relationship
+
+        items = ConfigurationItem.objects.count()
+        assert 200 <= items <= 600 and Relationship.objects.count() > items
+        assert not ConfigurationItem.objects.filter(owner_team__isnull=True).exists()
+        assert AuditEvent.objects.filter(action="cmdb.imported").count() == 1
+        # every owner team is a department some demo user belongs to
+        owners = Team.objects.filter(configuration_items__isnull=False).distinct()
+        assert all(t.memberships.exists() for t in owners), [t.name for t in owners]
+        # the department approvers head their departments; seed 002's sub-department
+        heads = TeamMembership.objects.filter(is_head=True).values_list("user__username", flat=True)
+        assert {"zhoujie", "xumei", "xutao", "mia", "oscar"} <= set(heads)
+        sub = Team.objects.get(name="信息管理部 发布管理组")
+        assert (sub.kind, sub.parent.name) == ("sub_department", "信息管理部")
+        # the shared production database cluster affects the applications and services above
+        cluster = ConfigurationItem.objects.get(name="oracle-rac-prod")
+        found = {a.name for a in impact.affected([cluster.pk])}
+        assert {"crm-db-prod", "crm-prod", "crm-service", "dw-prod"} <= found
+
     def test_a_second_load_is_skipped_and_adds_nothing(self, db, demo):
         counts = (
             Release.objects.count(),

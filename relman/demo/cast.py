@@ -14,8 +14,9 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
 from relman.accounts import services as accounts
+from relman.accounts import teams
 from relman.accounts.choices import BuiltinRole
-from relman.accounts.models import Role
+from relman.accounts.models import Role, Team
 from relman.cmdb.models import Application, Environment
 from relman.core.errors import Conflict
 from relman.processes.definition import Process
@@ -158,6 +159,9 @@ USERS = (
     _u("zhoujie", "周杰", "租赁业务部", ZH, ("department_approver", ALL)),
     _u("xumei", "徐梅", "人力资源部", ZH, ("department_approver", ALL)),
     _u("liuyang", "刘洋", "项目管理部", ZH, ("department_approver", ALL)),
+    _u("xutao", "徐涛", "信息管理部", ZH, ("department_approver", ALL)),
+    _u("mia", "Mia Qian", "Digital Channels", "en", ("department_approver", ALL)),
+    _u("oscar", "Oscar Tang", "Business Applications", "en", ("department_approver", ALL)),
     _u("grace", "Grace Lin", "PMO", "en", ("pmo", ALL)),
     _u("wuqiang", "吴强", "配置管理组", ZH, ("configuration_librarian", ALL)),
     _u("henry", "Henry Ma", "Infrastructure & Operations", "en", ("operations", ALL)),
@@ -245,6 +249,24 @@ def check_usernames_free() -> None:
         )
 
 
+# Seed 002: the information management department has sub-departments.
+SUB_DEPARTMENTS = {"信息管理部 发布管理组": "信息管理部"}
+
+
+def organise_departments(people: People) -> None:
+    """The departments the users' departments made: the department approvers head theirs,
+    and the sub-departments are put in their department."""
+    by_name = {t.name: t for t in Team.objects.all()}
+    for name, parent in SUB_DEPARTMENTS.items():
+        if name in by_name and parent in by_name:
+            teams.update_team(
+                None, by_name[name], kind=Team.Kind.SUB_DEPARTMENT, parent=by_name[parent]
+            )
+    for user, _apps in people.grants.get(BuiltinRole.DEPARTMENT_APPROVER, ()):
+        for team in teams.teams_of(user):
+            teams.add_member(None, team, user, head=True)
+
+
 def create_people(password: str, processes: Iterable[Process]) -> People:
     """Create the demo users with their roles, then one more user for every role (or approval
     place) the demo processes need that the cast leaves empty."""
@@ -271,6 +293,7 @@ def create_people(password: str, processes: Iterable[Process]) -> People:
 
     for spec in USERS:
         add(spec)
+    organise_departments(people)
     for role, count in needed_roles(processes).items():
         if role not in known_roles:
             continue

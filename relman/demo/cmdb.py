@@ -10,9 +10,14 @@ import, as an organisation moving its CMDB in would do).
 
 from __future__ import annotations
 
+import io
+import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
+from relman.accounts import teams
+from relman.accounts.models import Team
+from relman.cmdb import transfer
 from relman.demo.cast import APPLICATIONS
 
 # Who owns what (demo departments, see cast.USERS).
@@ -172,7 +177,7 @@ def plan(seed: int = 2026) -> Plan:
                     attributes={"engine": "Oracle 19c", "schema": code.upper()},
                 )
             )
-            p.link(schema, "part_of", clusters[env])
+            p.link(schema, "runs_on", clusters[env])
             p.link(app, "depends_on", schema)
             if env == "prod":
                 lb = p.add(Item("network_device", f"{code}-lb-prod", NETWORK, env))
@@ -214,3 +219,22 @@ def plan(seed: int = 2026) -> Plan:
         )
         p.link(desk, "connects_to", core[n % 2])
     return p
+
+
+def load(seed: int = 2026) -> transfer.ImportReport:
+    """Bring the demo CMDB in through the CMDB's own JSON import, its owner teams named by
+    code (a team the users' departments did not make is made here)."""
+    p = plan(seed)
+    codes = dict(Team.objects.values_list("name", "code"))
+    for name in sorted({i.owner_team for i in p.items} - set(codes)):
+        codes[name] = teams.create_team(
+            None,
+            code=teams.department_code(name, lambda c: Team.objects.filter(code=c).exists()),
+            name=name,
+        ).code
+    document = {
+        "items": [{**asdict(i), "owner_team": codes[i.owner_team]} for i in p.items],
+        "relationships": [asdict(link) for link in p.links],
+    }
+    data = json.dumps(document, ensure_ascii=False).encode()
+    return transfer.import_file(None, io.BytesIO(data), filename="demo-cmdb.json", format="json")
