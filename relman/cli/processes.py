@@ -73,7 +73,7 @@ def _condition(condition: Any) -> str:
 
 
 def _gate_lines(process: Any, stage: Any, lang: str) -> list[str]:
-    from relman.processes.definition import pick
+    from relman.processes.definition import INVOLVED, pick
     from relman.processes.messages import step_label
 
     lines = [
@@ -81,7 +81,9 @@ def _gate_lines(process: Any, stage: Any, lang: str) -> list[str]:
         for key in stage.deliverables
     ]
     lines += [
-        _("approval step %(n)d: %(who)s × %(count)s")
+        _("approval step %(n)d: %(who)s") % {"n": step.group + 1, "who": step_label(process, step)}
+        if step.department == INVOLVED  # one per department, as its label says
+        else _("approval step %(n)d: %(who)s × %(count)s")
         % {
             "n": step.group + 1,
             "who": step_label(process, step),

@@ -497,7 +497,7 @@ def test_a_personal_feed_shows_the_users_releases_and_the_windows_and_freezes_ov
 
 def test_a_personal_feed_shows_releases_the_user_may_approve_now(release, app, crew_user):
     factories.walk_to(crew_user, release, "plan_review")
-    approver = factories.user("dana", "department_approver", app=app)
+    approver = factories.user("dana", "department_approver", app=app, department="Ops")
     bystander = factories.user("bob", "tester", app=app)
     _t, approver_secret = create_feed_token(None, approver)
     _t, bystander_secret = create_feed_token(None, bystander)

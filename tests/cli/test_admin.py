@@ -299,7 +299,7 @@ def test_process_show_lists_stages_roles_and_gates(run, presets):
     assert "Flow 'standard'" in result.stdout
     assert "1. Release plan (release_plan)" in result.stdout
     assert "deliverable: Release plan" in result.stdout
-    assert "approval step 1: Department approver × all" in result.stdout
+    assert "approval step 1: Department approver of each department involved" in result.stdout
     assert "roles: Release administrator, Release manager, Release owner" in result.stdout
 
 
