@@ -27,7 +27,6 @@ from relman.accounts import services as accounts
 from relman.accounts.choices import CREATORS, BuiltinRole
 from relman.audit.models import AuditEvent
 from relman.cmdb.models import Application, Environment
-from relman.demo import cmdb as demo_cmdb
 from relman.demo.calendar import create_calendar, draft_next_year
 from relman.demo.cast import (
     APPLICATIONS,
@@ -39,6 +38,7 @@ from relman.demo.cast import (
     create_environments,
     create_people,
 )
+from relman.demo.cmdb import load as load_cmdb
 from relman.demo.texts import title
 from relman.demo.walk import (
     CANCEL,
@@ -157,7 +157,7 @@ def load_demo(*, seed: int = 2026, releases_per_app: int | None = None) -> DemoS
         environments = create_environments()
         apps = create_applications()
         people = create_people(password, definitions.values())
-        demo_cmdb.load(seed)
+        load_cmdb(seed)
         calendar = create_calendar(people, apps, environments, today, clock.at)
         plans = plan_releases(rng, apps, definitions, people, environments, today, releases_per_app)
         world = World(

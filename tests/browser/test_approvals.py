@@ -7,6 +7,7 @@ import re
 import pytest
 
 from relman.approvals.services import decisions
+from relman.releases import services as releases
 from relman.releases.models import Approval
 from tests import factories
 from tests.browser.test_release_flow import PASSWORD, launch
@@ -19,13 +20,20 @@ def test_a_department_head_approves_and_the_owner_rejects_from_the_inbox(live_se
 
     factories.processes()
     app = factories.application("crm", process="tfdl")
-    requester = factories.user("rita", "requester", app=app)
+    requester = factories.user("rita", "requester", app=app, department="Sales")
     crew = factories.crew(app)
-    head = factories.user("hana", "department_approver", app=app, display_name="Hana Head")
+    head = factories.user(
+        "hana", "department_approver", app=app, display_name="Hana Head", department="Sales"
+    )
+    finance = factories.user("fred", "department_approver", app=app, department="Finance")
     factories.user("olive", "release_owner", app=app, display_name="Olive Owner")
-    release = factories.walk_to(crew, factories.release(requester, app), "plan_review")
-    # The plan review's chain: every department head (the crew and Hana), then the owner.
-    decisions.approve(crew, release, step="department_approver")
+    release = factories.release(requester, app)
+    ledger = factories.ci("ledger-db", "database", owner_team="finance")
+    releases.change_items(requester, release, "add", [ledger.pk])
+    release = factories.walk_to(crew, release, "plan_review")
+    # The plan review's chain: a head of each involved department (Finance, which owns the
+    # database the release touches, and the requester's Sales: Hana), then the owner.
+    decisions.approve(finance, release, step="department_approver")
     base = live_server.url
 
     def log_in(page, username: str) -> None:
