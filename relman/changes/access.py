@@ -86,9 +86,7 @@ def can_decide(user: Any, change: Change) -> bool:
 
 def require_decide(user: Any, change: Change) -> None:
     if can_read(user) and change.requester_id == user.pk:
-        raise PermissionDenied(
-            _("You requested %s; someone else must decide it.") % change.number
-        )
+        raise PermissionDenied(_("You requested %s; someone else must decide it.") % change.number)
     if not can_decide(user, change):
         raise PermissionDenied(
             _("Only a CAB member of its application may approve or reject %s.") % change.number
@@ -127,6 +125,4 @@ def can_refresh_external(user: Any, change: Change) -> bool:
 def require_refresh_external(user: Any, change: Change) -> None:
     """No user (None) is the server itself: the signed webhook."""
     if user is not None and not can_refresh_external(user, change):
-        raise PermissionDenied(
-            _("You may not record the external state of %s.") % change.number
-        )
+        raise PermissionDenied(_("You may not record the external state of %s.") % change.number)

@@ -280,9 +280,7 @@ def reject_change(actor: Any, key: Any, *, revision: int | None = None, note: st
     return _decide(actor, key, revision, False, note)
 
 
-def cancel_change(
-    actor: Any, key: Any, *, revision: int | None = None, reason: str = ""
-) -> Change:
+def cancel_change(actor: Any, key: Any, *, revision: int | None = None, reason: str = "") -> Change:
     """Withdraw a change that is not yet implemented; it must first leave any open release."""
     reason = _note(reason)
     with transaction.atomic():
@@ -294,9 +292,7 @@ def cancel_change(
                 % {"number": change.number, "status": Status(change.status).label.lower()},
                 field="status",
             )
-        if not (
-            access.can_refresh_external(actor, change) or access.can_decide(actor, change)
-        ):
+        if not (access.can_refresh_external(actor, change) or access.can_decide(actor, change)):
             raise PermissionDenied(_("You may not cancel %s.") % change.number)
         carrying = (
             ReleaseChange.objects.filter(change=change, is_open=True)
