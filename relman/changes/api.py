@@ -154,7 +154,7 @@ def create_change(request: HttpRequest, payload: ChangeIn) -> Status:
     data = payload.model_dump()
     data["external_system"] = data["external_system"] or ""
     change = services.create_change(request.user, **data)
-    return Status(201, _detail(change.pk))
+    return Status(201, _detail(change))
 
 
 @router.get("/{number}", response={200: ChangeDetail, **ERRORS}, summary="A change")

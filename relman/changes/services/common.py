@@ -49,12 +49,15 @@ class _Placeholder:
 
 
 def get_change(key: Any, *, for_update: bool = False) -> Change:
-    """A change by number or id (or itself, read afresh), or NotFound naming it."""
+    """A change by its number (or itself, read afresh), or NotFound naming it."""
     rows = Change.objects.select_related("requester", "application", "decided_by")
     if for_update:
         rows = rows.select_for_update(of=("self",))
-    text = str(key.pk if isinstance(key, Change) else key).strip()
-    found = rows.filter(**ids.lookup(text, "number")).first() if text else None
+    if isinstance(key, Change):
+        found, text = rows.filter(pk=key.pk).first(), key.number
+    else:
+        text = str(key).strip()
+        found = rows.filter(number=text).first() if text else None
     if found is None:
         raise NotFound(_("There is no change %s.") % text, field="change")
     return found
