@@ -16,17 +16,17 @@ from relman.changes import services, webhook
 from relman.changes.filters import ChangeFilters
 from relman.changes.models import Change, ChangeReview
 from relman.changes.schemas import (
+    ChangeDecisionIn,
     ChangeDetail,
+    ChangeExternalIn,
     ChangeIn,
     ChangePage,
     ChangePatch,
-    DecisionIn,
-    ExternalIn,
+    ChangeReviewIn,
+    ChangeReviewOut,
+    ChangeRevisionIn,
     ReleaseChangeOut,
     ReleaseChangesIn,
-    ReviewIn,
-    ReviewOut,
-    RevisionIn,
     WebhookIn,
     WebhookOut,
 )
@@ -82,8 +82,7 @@ def _detail(key: Any) -> Change:
 @router.post(
     "/webhook/{system}",
     auth=None,
-    response={200: WebhookOut, 401: ErrorOut, 404: ErrorOut, 413: ErrorOut, 503: ErrorOut}
-    | {400: ErrorOut},
+    response={200: WebhookOut, **WRITE_ERRORS, 503: ErrorOut},
     summary="Refresh a change's external state from its tracker (signed, no token)",
     openapi_extra={
         "parameters": [
@@ -181,7 +180,7 @@ def update_change(request: HttpRequest, number: str, payload: ChangePatch) -> An
     response={200: ChangeDetail, **WRITE_ERRORS},
     summary="Send a change to change management",
 )
-def submit_change(request: HttpRequest, number: str, payload: RevisionIn) -> Any:
+def submit_change(request: HttpRequest, number: str, payload: ChangeRevisionIn) -> Any:
     services.submit_change(request.user, number, revision=payload.revision)
     return _detail(number)
 
@@ -191,7 +190,7 @@ def submit_change(request: HttpRequest, number: str, payload: RevisionIn) -> Any
     response={200: ChangeDetail, **WRITE_ERRORS},
     summary="Approve a submitted change (a CAB member who did not request it)",
 )
-def approve_change(request: HttpRequest, number: str, payload: DecisionIn) -> Any:
+def approve_change(request: HttpRequest, number: str, payload: ChangeDecisionIn) -> Any:
     services.approve_change(request.user, number, revision=payload.revision, note=payload.note)
     return _detail(number)
 
@@ -201,7 +200,7 @@ def approve_change(request: HttpRequest, number: str, payload: DecisionIn) -> An
     response={200: ChangeDetail, **WRITE_ERRORS},
     summary="Reject a submitted change, saying why",
 )
-def reject_change(request: HttpRequest, number: str, payload: DecisionIn) -> Any:
+def reject_change(request: HttpRequest, number: str, payload: ChangeDecisionIn) -> Any:
     services.reject_change(request.user, number, revision=payload.revision, note=payload.note)
     return _detail(number)
 
@@ -211,7 +210,7 @@ def reject_change(request: HttpRequest, number: str, payload: DecisionIn) -> Any
     response={200: ChangeDetail, **WRITE_ERRORS},
     summary="Withdraw a change not yet implemented",
 )
-def cancel_change(request: HttpRequest, number: str, payload: RevisionIn) -> Any:
+def cancel_change(request: HttpRequest, number: str, payload: ChangeRevisionIn) -> Any:
     services.cancel_change(request.user, number, revision=payload.revision, reason=payload.reason)
     return _detail(number)
 
@@ -221,7 +220,7 @@ def cancel_change(request: HttpRequest, number: str, payload: RevisionIn) -> Any
     response={200: ChangeDetail, **WRITE_ERRORS},
     summary="Record a change's state in its external tracker",
 )
-def refresh_external(request: HttpRequest, number: str, payload: ExternalIn) -> Any:
+def refresh_external(request: HttpRequest, number: str, payload: ChangeExternalIn) -> Any:
     services.refresh_external(
         request.user,
         number,
@@ -235,7 +234,7 @@ def refresh_external(request: HttpRequest, number: str, payload: ExternalIn) -> 
 
 @router.get(
     "/{number}/review",
-    response={200: list[ReviewOut], **ERRORS},
+    response={200: list[ChangeReviewOut], **ERRORS},
     summary="The reviews of a change, one per release that carried it",
 )
 def list_reviews(request: HttpRequest, number: str) -> Any:
@@ -244,10 +243,10 @@ def list_reviews(request: HttpRequest, number: str) -> Any:
 
 @router.post(
     "/{number}/review",
-    response={201: ReviewOut, **WRITE_ERRORS},
+    response={201: ChangeReviewOut, **WRITE_ERRORS},
     summary="Review a change after its release",
 )
-def review_change(request: HttpRequest, number: str, payload: ReviewIn) -> Status:
+def review_change(request: HttpRequest, number: str, payload: ChangeReviewIn) -> Status:
     """Once its release is closed, or in the release's closing stage; by the release's
     manager, or a release manager or change owner of its application."""
     review = services.review_change(

@@ -12,7 +12,7 @@ from relman.changes.choices import Achieved, Approval, ChangeType, ExternalSyste
 from relman.core.validators import DateTime, Integer, reject_nul
 
 
-class Input(Schema):
+class ChangeInput(Schema):
     """A request body. Its text may not hold NUL characters, which the database refuses."""
 
     _no_nul = field_validator("*", mode="after")(reject_nul)
@@ -65,7 +65,7 @@ class ChangeItemOut(Schema):
     type: str
 
 
-class CarrierOut(Schema):
+class ChangeCarrierOut(Schema):
     """A release that carries (or carried) the change."""
 
     number: str
@@ -73,7 +73,7 @@ class CarrierOut(Schema):
     open: bool
 
 
-class ReviewOut(Schema):
+class ChangeReviewOut(Schema):
     change: str
     release: str
     achieved: Achieved
@@ -91,8 +91,8 @@ class ChangeDetail(ChangeRow):
     external_updated: datetime | None
     created: datetime
     items: list[ChangeItemOut]
-    releases: list[CarrierOut]
-    reviews: list[ReviewOut]
+    releases: list[ChangeCarrierOut]
+    reviews: list[ChangeReviewOut]
 
     @staticmethod
     def resolve_decided_by(obj: Any) -> str | None:
@@ -112,7 +112,7 @@ class ChangeDetail(ChangeRow):
         return obj.review_rows
 
 
-class ChangeIn(Input):
+class ChangeIn(ChangeInput):
     """A request for change; `submit` sends it to change management at once."""
 
     title: str = Field(..., min_length=1, max_length=200)
@@ -132,7 +132,7 @@ class ChangeIn(Input):
     submit: bool = False
 
 
-class ChangePatch(Input):
+class ChangePatch(ChangeInput):
     """Changes to a draft, submitted or rejected change; only the fields given change.
     `revision` must be the one you read."""
 
@@ -150,19 +150,19 @@ class ChangePatch(Input):
     external_url: str | None = Field(None, max_length=500)
 
 
-class DecisionIn(Input):
+class ChangeDecisionIn(ChangeInput):
     """A decision of change management; a rejection says why in `note`."""
 
     revision: Integer | None = None
     note: str = Field("", max_length=10_000)
 
 
-class RevisionIn(Input):
+class ChangeRevisionIn(ChangeInput):
     revision: Integer | None = None
     reason: str = Field("", max_length=10_000)
 
 
-class ExternalIn(Input):
+class ChangeExternalIn(ChangeInput):
     """The change's state in its external tracker, as a user saw it."""
 
     revision: Integer | None = None
@@ -171,7 +171,7 @@ class ExternalIn(Input):
     updated: DateTime | None = Field(None, description="When the tracker changed it")
 
 
-class ReviewIn(Input):
+class ChangeReviewIn(ChangeInput):
     """The change review after its release: aim achieved (yes, partly, no), side effects."""
 
     achieved: Achieved
@@ -181,7 +181,7 @@ class ReviewIn(Input):
     )
 
 
-class ReleaseChangesIn(Input):
+class ReleaseChangesIn(ChangeInput):
     """Changes by number (or id); `revision` must be the release's, as you read it."""
 
     revision: Integer
@@ -200,7 +200,7 @@ class ReleaseChangeOut(Schema):
     requester: str
     added_by: str
     added: datetime
-    reviews: list[ReviewOut]
+    reviews: list[ChangeReviewOut]
 
 
 class WebhookIn(Schema):
