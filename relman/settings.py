@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "relman.calendar",
     "relman.approvals",
     "relman.notifications",
+    "relman.changes",
     "relman.web",
 ]
 
@@ -165,6 +166,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Release numbering: fields {year}, {app} (application code) and {seq}.
 RELMAN_RELEASE_NUMBER_FORMAT = os.environ.get("RELMAN_RELEASE_NUMBER_FORMAT", "REL-{year}-{seq:04}")
+# Change numbering: fields {year} and {seq} (docs/changes.md).
+RELMAN_CHANGE_NUMBER_FORMAT = os.environ.get("RELMAN_CHANGE_NUMBER_FORMAT", "CHG-{year}-{seq:04}")
+# The shared secret that signs external trackers' webhook calls (HMAC-SHA256 of the raw
+# body); unset, the webhook refuses every call. See docs/changes.md.
+RELMAN_CHANGE_WEBHOOK_SECRET = os.environ.get("RELMAN_CHANGE_WEBHOOK_SECRET", "")
+# How old a signed webhook call's X-Relman-Timestamp may be, and the largest body it takes.
+RELMAN_CHANGE_WEBHOOK_MAX_AGE_SECONDS = int(
+    os.environ.get("RELMAN_CHANGE_WEBHOOK_MAX_AGE_SECONDS", "300")
+)
+RELMAN_CHANGE_WEBHOOK_MAX_BYTES = int(os.environ.get("RELMAN_CHANGE_WEBHOOK_MAX_KB", "64")) * 1024
 # Folders of organisation-defined process files, besides the shipped presets.
 RELMAN_PROCESS_DIRS = [
     Path(p)
@@ -183,6 +194,8 @@ RELMAN_GATES = [
     "relman.calendar.gates.FreezeGate",
     "relman.releases.gates.ImpactReviewedGate",
     "relman.releases.gates.CmdbUpdatedGate",
+    "relman.changes.gates.ChangesApprovedGate",
+    "relman.changes.gates.ChangeReviewsGate",
 ]
 
 RELMAN_TOKEN_DAYS = int(os.environ.get("RELMAN_TOKEN_DAYS", "90"))

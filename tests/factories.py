@@ -118,7 +118,20 @@ def gate_items(release) -> list[tuple[str, str, int]]:
             if stage.option("cmdb_updated") and release.items.exists()
             else ()
         ),
+        *change_items(release, stage, snap),
     ]
+
+
+def change_items(release, stage, snap) -> list[tuple[str, str, int]]:
+    """The unmet parts of the stage's changes_approved and change_reviews gates."""
+    from relman.processes.gates import installed
+
+    found = []
+    for key in ("changes_approved", "change_reviews"):
+        options = stage.option(key)
+        if options:
+            found += [(u.kind, u.key, 1) for u in installed()[key].evaluate(options, snap)]
+    return found
 
 
 def meet(actor, release, kind: str, key: str, count: int = 1) -> None:
@@ -142,6 +155,8 @@ def meet(actor, release, kind: str, key: str, count: int = 1) -> None:
     elif kind == "cmdb":
         if release.items.exists():
             releases.record_deployed(actor, release, version=release.version_number or "1.0")
+    elif kind in ("change", "change_review"):
+        meet_change(actor, release, kind, key)
     elif kind == "impact":
         release.refresh_from_db()
         _process, variant = releases.flow_of(release)
@@ -189,6 +204,59 @@ def involved_approvers(release, step) -> list:
         for team in places
         if team.pk not in filled
     ]
+
+
+def approved_change(app: Application, title: str = "A change", **fields: Any):
+    """A change for the app, requested by its change owner and approved by a CAB member."""
+    from relman.changes import services as changes
+
+    owner = approvers(app, "change_owner")[0]
+    board = approvers(app, "cab_member")[0]
+    change = changes.create_change(owner, title=title, application=app, submit=True, **fields)
+    return changes.approve_change(board, change, note="Approved.")
+
+
+def carry_approved_change(actor, release, title: str = "An approved change"):
+    """Put an approved change into the release (the mof readiness review's changes_approved
+    gate), at its revision."""
+    from relman.changes import services as changes
+
+    release.refresh_from_db()
+    change = approved_change(release.application, title)
+    changes.change_release_changes(
+        actor, release, "add", [change.number], revision=release.revision
+    )
+    release.refresh_from_db()
+    return change
+
+
+def meet_change(actor, release, kind: str, key: str) -> None:
+    """Meet a changes_approved part (carry an approved change, or approve the one named) or
+    a change_reviews part (review the change named, by the release's application's release
+    manager)."""
+    from relman.changes import access as change_access
+    from relman.changes import services as changes
+
+    release.refresh_from_db()
+    if kind == "change" and key == "none":
+        change = approved_change(release.application, f"Change for {release.number}")
+        editor = actor if releases_access.can_edit(actor, release) else release.requester
+        changes.change_release_changes(
+            editor, release, "add", [change.number], revision=release.revision
+        )
+    elif kind == "change":
+        change = changes.get_change(key)
+        if change.status != "submitted":
+            changes.submit_change(change.requester, change)
+        board = approvers(release.application, "cab_member")[0]
+        changes.approve_change(board, change, note="Approved.")
+    else:
+        change = changes.get_change(key)
+        reviewer = actor
+        if not change_access.can_review(reviewer, change, release):
+            reviewer = approvers(release.application, "release_manager")[0]
+        changes.review_change(reviewer, change, achieved="yes", release=release.number)
+    release.refresh_from_db()
 
 
 def hold_cab(release, key: str):

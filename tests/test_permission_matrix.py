@@ -37,6 +37,7 @@ from tests import factories
 from tests.api import (
     test_accounts,
     test_audit,
+    test_changes,
     test_cmdb,
     test_cmdb_items,
     test_processes,
@@ -105,6 +106,8 @@ MATRICES: dict[str, tuple[type, Callable[[], Any]]] = {
         (test_cmdb.TestReferenceDataEndpoints, World),
         (test_cmdb_items.TestCmdbEndpoints, test_cmdb_items.CmdbWorld),
         (test_teams.TestTeamEndpoints, test_teams.TeamWorld),
+        (test_changes.TestChangeEndpoints, test_changes.ChangesWorld),
+        (test_changes.WebhookRecipes, test_changes.ChangesWorld),
         (test_inbox_api.TestApprovalEndpoints, World),
         (test_readiness_api.TestReadinessMatrix, test_readiness_api.ReadinessWorld),
         (test_cab_api.TestCabApi, test_cab_api.CabApiWorld),
@@ -174,6 +177,37 @@ class PageWorld(World):
         return factories.team("ops", "Operations")
 
     @cached_property
+    def change(self) -> Any:
+        """A change of crm rita requested and sent to change management."""
+        from relman.changes import services as changes
+
+        return changes.create_change(
+            self.users["requester"],
+            title="Upgrade the CRM database",
+            application=self.app,
+            submit=True,
+        )
+
+    @cached_property
+    def reviewable(self) -> Any:
+        """An approved change (by mia, a CAB member everywhere) carried by a cancelled release."""
+        from relman.changes import services as changes
+        from relman.releases import services as releases
+
+        change = changes.create_change(
+            self.users["requester"], title="Carried", application=self.app, submit=True
+        )
+        changes.approve_change(self.users["member"], change)
+        carrier = factories.release(self.users["requester"], self.app, title="Carrier")
+        changes.change_release_changes(
+            self.users["requester"], carrier, "add", [change.number], revision=carrier.revision
+        )
+        carrier.refresh_from_db()
+        releases.cancel(self.users["crew"], carrier, revision=carrier.revision, reason="Moved.")
+        self.carrier = carrier
+        return change
+
+    @cached_property
     def delegation(self) -> Any:
         from relman.approvals.services import delegation
 
@@ -227,6 +261,10 @@ def release(w: PageWorld) -> dict[str, Any]:
     return {"number": w.release.number}
 
 
+def change(w: PageWorld) -> dict[str, Any]:
+    return {"number": w.change.number}
+
+
 def meeting(w: PageWorld) -> dict[str, Any]:
     return {"meeting_id": w.meeting.pk}
 
@@ -237,6 +275,45 @@ API: dict[str, Expect] = {
     "DELETE /api/v1/cmdb/relationships/{relationship_id}": Expect(
         401, 403, 403, 204, "TestCmdbEndpoints.unrelate"
     ),  # librarian
+    "GET /api/v1/changes": Expect(401, 200, 200, 200, "TestChangeEndpoints.list"),  # nobody
+    "POST /api/v1/changes": Expect(401, 403, 403, 201, "TestChangeEndpoints.create"),  # owen
+    "GET /api/v1/changes/{number}": Expect(401, 200, 200, 200, "TestChangeEndpoints.show"),
+    "PATCH /api/v1/changes/{number}": Expect(401, 403, 403, 200, "TestChangeEndpoints.edit"),
+    "POST /api/v1/changes/{number}/submit": Expect(
+        401, 403, 403, 200, "TestChangeEndpoints.submit"
+    ),  # owen
+    "POST /api/v1/changes/{number}/approve": Expect(
+        401, 403, 403, 200, "TestChangeEndpoints.approve"
+    ),  # bea, crm's CAB
+    "POST /api/v1/changes/{number}/reject": Expect(
+        401, 403, 403, 200, "TestChangeEndpoints.reject"
+    ),  # bea
+    "POST /api/v1/changes/{number}/cancel": Expect(
+        401, 403, 403, 200, "TestChangeEndpoints.cancel"
+    ),  # owen
+    "PUT /api/v1/changes/{number}/external": Expect(
+        401, 403, 403, 200, "TestChangeEndpoints.external"
+    ),  # owen
+    "GET /api/v1/changes/{number}/review": Expect(
+        401, 200, 200, 200, "TestChangeEndpoints.reviews"
+    ),  # nobody
+    "POST /api/v1/changes/{number}/review": Expect(
+        401, 403, 403, 201, "TestChangeEndpoints.review"
+    ),  # owen, crm's change owner
+    # signed by the tracker, no token: off (503) for everyone while no secret is set
+    "POST /api/v1/changes/webhook/{system}": Expect(503, 503, 503, 503, "WebhookRecipes.webhook"),
+    "GET /api/v1/releases/{ref}/changes": Expect(
+        401, 404, 404, 200, "TestChangeEndpoints.release changes"
+    ),  # rita
+    "POST /api/v1/releases/{ref}/changes": Expect(
+        401, 404, 404, 200, "TestChangeEndpoints.add release changes"
+    ),
+    "PUT /api/v1/releases/{ref}/changes": Expect(
+        401, 404, 404, 200, "TestChangeEndpoints.set release changes"
+    ),
+    "DELETE /api/v1/releases/{ref}/changes": Expect(
+        401, 404, 404, 200, "TestChangeEndpoints.remove release changes"
+    ),
     "GET /api/v1/cmdb/export": Expect(401, 200, 200, 200, "TestCmdbEndpoints.export"),  # nobody
     "GET /api/v1/cmdb/items": Expect(401, 200, 200, 200, "TestCmdbEndpoints.items"),  # nobody
     "GET /api/v1/cmdb/items/{item_id}": Expect(
@@ -545,6 +622,39 @@ PAGES: dict[str, Page] = {
     "GET web:ci-search": Page(302, 200, 200, 200),
     "GET web:ci-detail": Page(302, 200, 200, 200, kwargs=lambda w: {"ci_id": w.ci.pk}),
     "GET web:profile": Page(302, 200, 200, 200),
+    "GET web:change-list": Page(302, 200, 200, 200),
+    "GET web:change-search": Page(302, 200, 200, 200),
+    "GET web:change-detail": Page(302, 200, 200, 200, kwargs=change),
+    "POST web:change-decide": Page(
+        302,
+        302,
+        302,
+        302,
+        who="member",
+        kwargs=change,
+        data=lambda w: {"decision": "approve", "note": "Go."},
+        writes=True,
+    ),
+    "POST web:change-review": Page(
+        302,
+        302,
+        302,
+        302,
+        who="admin",
+        kwargs=lambda w: {"number": w.reviewable.number},
+        data=lambda w: {"release": w.carrier.number, "achieved": "yes"},
+        writes=True,
+    ),
+    "POST web:release-changes": Page(
+        302,
+        404,
+        404,
+        302,
+        who="crew",
+        kwargs=release,
+        data=lambda w: {"how": "add", "change": w.change.number, "revision": w.release.revision},
+        writes=True,
+    ),
     "POST web:token-create": Page(
         302, 200, 200, 200, everyone=True, data=lambda w: {"name": "cli", "days": 30}
     ),

@@ -3,7 +3,7 @@
 Server-side commands (setup, serve, worker, check, user, role, token, audit, process, demo,
 outbox) run Django in this process and need the server's configuration (RELMAN_DATA_DIR,
 DATABASE_URL, ...). Client commands (login, release, deliverable, calendar, cab, approvals,
-approve, reject, delegate, ci) talk to a server over HTTP with an API token, and need nothing but
+approve, reject, delegate, ci, change) talk to a server over HTTP with an API token, and need nothing but
 the saved login.
 
 Exit codes: see `relman.cli.output.ExitCode` (0 ok, 1 refused, 2 usage, 3 unreachable or not
@@ -24,6 +24,7 @@ from relman.cli import (
     backup,
     cab,
     calendar,
+    changes,
     cmdb,
     deliverables,
     login,
@@ -88,6 +89,7 @@ app.command("login", rich_help_panel=CLIENT, epilog=EPILOG)(login.login)
 app.command("logout", rich_help_panel=CLIENT, epilog=EPILOG)(login.logout)
 app.command("whoami", rich_help_panel=CLIENT, epilog=EPILOG)(login.whoami)
 scope.register(app, releases.release_app, CLIENT, EPILOG)
+changes.register(app, releases.release_app, CLIENT, EPILOG)
 app.add_typer(releases.release_app, name="release", rich_help_panel=CLIENT, epilog=EPILOG)
 approvals.register(app, CLIENT, EPILOG)
 app.add_typer(cab.cab_app, name="cab", rich_help_panel=CLIENT, epilog=EPILOG)

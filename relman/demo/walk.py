@@ -20,6 +20,7 @@ from django.utils import timezone
 
 import relman.demo.texts as texts
 from relman.approvals.services import cab, decisions, policy, readiness
+from relman.changes import services as changes
 from relman.cmdb.models import Application, Environment
 from relman.demo.cast import AppSpec, People
 from relman.processes import engine
@@ -328,6 +329,63 @@ class Walk:
         minutes = "同意发布。" if self.plan.spec.chinese else "The board approved the release."
         cab.close_meeting(chair, meeting, minutes)
 
+    def change_board(self, requester: Any) -> list[Any]:
+        """The CAB members of the application who may decide a change `requester` raised."""
+        return [
+            u
+            for u in self.world.people.holders("cab_member", self.plan.app.code)
+            if u.pk != requester.pk
+        ]
+
+    def bundle_changes(self, key: str) -> None:
+        """The release carries one to three changes its change owner raised and the CAB
+        approved (`key` "none"); or the CAB approves the change `key` it carries."""
+        if key != "none":
+            change = changes.get_change(key)
+            board = self.change_board(change.requester)
+            if board and change.status == "submitted":
+                changes.approve_change(self.rng.choice(board), change)
+            return
+        owners = self.world.people.holders("change_owner", self.plan.app.code)
+        owner = self.rng.choice(owners) if owners else self.plan.requester
+        numbers = []
+        for part in range(1, self.rng.randint(1, 3) + 1):
+            title = (
+                f"{self.plan.title}（变更 {part}）"
+                if self.plan.spec.chinese
+                else f"{self.plan.title} (change {part})"
+            )
+            change = changes.create_change(
+                owner,
+                title=title,
+                application=self.plan.app,
+                risk=self.plan.risk,
+                submit=True,
+            )
+            board = self.change_board(owner)
+            if board:
+                changes.approve_change(self.rng.choice(board), change)
+            numbers.append(change.number)
+        self.release = changes.change_release_changes(
+            self.plan.manager, self.release, "add", numbers, revision=self.release.revision
+        )
+
+    def review_change(self, key: str) -> None:
+        """The release manager reviews a change the release carried: usually it achieved its
+        aim."""
+        achieved = "yes" if self.rng.random() < 0.85 else "partly"
+        if self.plan.spec.chinese:
+            effects = "未发现副作用。" if achieved == "yes" else "部分报表需人工补录。"
+        else:
+            effects = "None seen." if achieved == "yes" else "Some reports had to be re-run."
+        changes.review_change(
+            self.plan.manager,
+            key,
+            achieved=achieved,
+            side_effects=effects,
+            release=self.release.number,
+        )
+
     def work(self, stage: Stage, *, partial: bool = False) -> Iterator[datetime]:
         """Meet the stage's gate item by item (or only part of it), with time between items."""
         if stage.key in self.revise and stage.deliverables:
@@ -336,7 +394,15 @@ class Walk:
             self.deliver(stage, self.rng.choice(stage.deliverables), note=note)
             yield self.soon()
         unmet = engine.unmet_gate(stage, releases.snapshot(self.release))
-        order = {"deliverable": 0, "checklist": 1, "approval": 2, "schedule": 3, "readiness": 4}
+        order = {
+            "deliverable": 0,
+            "checklist": 1,
+            "approval": 2,
+            "schedule": 3,
+            "readiness": 4,
+            "change": 5,
+            "change_review": 6,
+        }
         items = sorted(unmet, key=lambda u: order[u.kind])
         if partial:
             items = items[: self.rng.randint(0, max(0, len(items) - 1))]
@@ -349,6 +415,10 @@ class Walk:
                 self.schedule(self.world.clock.at)
             elif item.kind == "readiness":
                 self.review_readiness(stage)
+            elif item.kind == "change":
+                self.bundle_changes(item.key)
+            elif item.kind == "change_review":
+                self.review_change(item.key)
             elif stage.step(item.key).cab:
                 self.hold_cab(stage.step(item.key))
             else:

@@ -47,6 +47,10 @@ AUDIT_ACTIONS = {
     "release.impact_reviewed": _("Impact confirmed"),
     "release.cmdb_updated": _("CMDB updated"),
     "release.cmdb_restored": _("CMDB versions restored"),
+    "release.changes_changed": _("Changes carried changed"),
+    "change.reviewed": _("Change reviewed"),
+    "change.implemented": _("Change implemented"),
+    "change.closed": _("Change closed"),
 }
 # Names of values that audit events carry and that are not fields of a release.
 AUDIT_FIELDS = {
@@ -77,6 +81,9 @@ AUDIT_FIELDS = {
     "starts": _("meeting starts"),
     "items": _("configuration items"),
     "teams": _("involved departments"),
+    "changes": _("changes"),
+    "achieved": _("aim achieved"),
+    "side_effects": _("side effects"),
     "touched": _("touched items"),
     "affected": _("affected items"),
     "roles": _("roles"),

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from relman.web import actions, approvals, cmdb, home, profile, readiness, views
+from relman.web import actions, approvals, changes, cmdb, home, profile, readiness, views
 from relman.web import cab as cab_pages
 from relman.web.calendar import views as calendar
 
@@ -35,6 +35,7 @@ urlpatterns = [
     ),
     path("releases/<str:number>/items/", actions.release_items, name="release-items"),
     path("releases/<str:number>/teams/", actions.release_teams, name="release-teams"),
+    path("releases/<str:number>/changes/", changes.release_changes, name="release-changes"),
     path(
         "releases/<str:number>/impact/review/",
         actions.release_review_impact,
@@ -70,6 +71,11 @@ urlpatterns = [
     path("cmdb/", cmdb.ci_list, name="ci-list"),
     path("cmdb/search/", cmdb.ci_search, name="ci-search"),
     path("cmdb/<int:ci_id>/", cmdb.ci_detail, name="ci-detail"),
+    path("changes/", changes.change_list, name="change-list"),
+    path("changes/search/", changes.change_search, name="change-search"),
+    path("changes/<str:number>/", changes.change_detail, name="change-detail"),
+    path("changes/<str:number>/decide/", changes.change_decide, name="change-decide"),
+    path("changes/<str:number>/review/", changes.change_review, name="change-review"),
     path("cab/", cab_pages.cab_list, name="cab-list"),
     path("cab/<int:meeting_id>/", cab_pages.cab_detail, name="cab-detail"),
     path("cab/<int:meeting_id>/attendance/", cab_pages.cab_attendance, name="cab-attendance"),

@@ -45,6 +45,7 @@ from relman.releases.models import (
     Release,
 )
 from relman.releases.services import scope
+from relman.web.changes import release_changes_panel
 from relman.web.cmdb import impact_rows
 from relman.web.forms import (
     CommentForm,
@@ -344,6 +345,7 @@ def release_detail(request: HttpRequest, number: str) -> HttpResponse:
         .select_related("approver"),
         "can_edit": access.can_edit(request.user, release),
         **cmdb_panel(request.user, release),
+        **release_changes_panel(request.user, release),
     }
     return render(request, "web/release_detail.html", context)
 

@@ -3,7 +3,7 @@
 Every operation is fuzzed twice: with the bearer token of an administrator and with that
 of an ordinary user (rita, a requester of crm). Both see a small world made through the
 factories (releases, a deliverable, windows, a freeze, a CAB meeting, a delegation, a
-subscription, configuration items and a relationship), and half of the generated path
+subscription, configuration items and a relationship, changes), and half of the generated path
 parameters are swapped for the ids and numbers of those objects, so the fuzzing reaches
 past the 404s.
 
@@ -138,12 +138,34 @@ class FuzzWorld(World):
         database, crm_app = self._cmdb["db"], self._cmdb["app"]
         runs_on = Relationship.objects.get(source=crm_app, target=database)
         cmdb.record_deployed_version(admin, crm_app, application=self.app, version="1.0")
+        # Changes: one submitted from Jira, one approved and carried by the first release.
+        from relman.changes import services as changes
+
+        changer = factories.user("owen", "change_owner", "cab_member", app=self.app)
+        board = factories.user("bea", "cab_member", app=self.app)
+        jira = changes.create_change(
+            changer,
+            title="Upgrade the CRM database",
+            application=self.app,
+            external_system="jira",
+            external_key="CRM-7",
+            submit=True,
+        )
+        carried = changes.approve_change(
+            board,
+            changes.create_change(changer, title="Carried", application=self.app, submit=True),
+        )
+        self.release.refresh_from_db()
+        changes.change_release_changes(
+            rita, self.release, "add", [carried.number], revision=self.release.revision
+        )
         releases = [self.release, self.in_review, scheduled]
         KNOWN.update(
             ref=[r.number for r in releases] + [str(r.pk) for r in releases],
             action=["advance", "return", "cancel"],
             key=["release_plan"],
-            number=[1],
+            number=[1, jira.number, carried.number],
+            system=["jira", "servicenow"],
             window_id=[window.pk],
             freeze_id=[freeze.pk],
             meeting_id=[meeting.pk],
@@ -172,6 +194,7 @@ def fuzz_world(
         override_settings(
             MEDIA_ROOT=media,
             RELMAN_PROCESS_DIRS=[],
+            RELMAN_CHANGE_WEBHOOK_SECRET="fuzz-secret",  # unsigned calls are refused (401)
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         ),
     ):

@@ -32,7 +32,9 @@ class ReadinessWorld(World):
     @cached_property
     def at_review(self):
         release = factories.release(self.users["shop_requester"], self.shop, title="Payroll 3.0")
-        return factories.walk_to(self.users["shop_crew"], release, "readiness_review")
+        release = factories.walk_to(self.users["shop_crew"], release, "readiness_review")
+        factories.carry_approved_change(self.users["shop_crew"], release)  # changes_approved
+        return release
 
 
 @pytest.fixture(autouse=True)

@@ -790,6 +790,10 @@ def gate_label(process, variant, stage: str, kind: str, key: str) -> str:
         return "scheduled in an open release window"
     if kind == "readiness":
         return "readiness review decided 'go'"
+    if kind == "change":
+        return "at least 1 change(s) in the release" if key == "none" else f"change {key} '"
+    if kind == "change_review":
+        return f"the change review of {key} '"
     return f"by '{step_label(process, variant.stage(stage).step(key))}'"
 
 
