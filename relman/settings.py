@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "relman.calendar",
     "relman.approvals",
     "relman.notifications",
+    "relman.reports",
     "relman.web",
 ]
 
@@ -184,6 +185,10 @@ RELMAN_GATES = [
     "relman.releases.gates.ImpactReviewedGate",
     "relman.releases.gates.CmdbUpdatedGate",
 ]
+
+# Reports: whether cancelled releases count among "all releases" of the release success rate
+# (seed 003's successful releases / all releases). Off: only deployed outcomes count.
+RELMAN_KPI_COUNT_CANCELLED = env_bool("RELMAN_KPI_COUNT_CANCELLED")
 
 RELMAN_TOKEN_DAYS = int(os.environ.get("RELMAN_TOKEN_DAYS", "90"))
 # What one process document may cost to read (processes/loader.py): its size, its values
