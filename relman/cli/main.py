@@ -3,7 +3,7 @@
 Server-side commands (setup, serve, worker, check, user, role, token, audit, process, demo,
 outbox) run Django in this process and need the server's configuration (RELMAN_DATA_DIR,
 DATABASE_URL, ...). Client commands (login, release, deliverable, calendar, cab, approvals,
-approve, reject, delegate, ci) talk to a server over HTTP with an API token, and need nothing but
+approve, reject, delegate, ci, team, report) talk to a server over HTTP with an API token, and need nothing but
 the saved login.
 
 Exit codes: see `relman.cli.output.ExitCode` (0 ok, 1 refused, 2 usage, 3 unreachable or not
@@ -30,6 +30,7 @@ from relman.cli import (
     outbox,
     processes,
     releases,
+    reports,
     scope,
     server,
     teams,
@@ -93,6 +94,7 @@ approvals.register(app, CLIENT, EPILOG)
 app.add_typer(cab.cab_app, name="cab", rich_help_panel=CLIENT, epilog=EPILOG)
 app.add_typer(cmdb.ci_app, name="ci", rich_help_panel=CLIENT, epilog=EPILOG)
 app.add_typer(teams.team_app, name="team", rich_help_panel=CLIENT, epilog=EPILOG)
+app.add_typer(reports.report_app, name="report", rich_help_panel=CLIENT, epilog=EPILOG)
 app.add_typer(
     deliverables.deliverable_app, name="deliverable", rich_help_panel=CLIENT, epilog=EPILOG
 )
