@@ -3,8 +3,8 @@
 Server-side commands (setup, serve, worker, check, user, role, token, audit, process, demo,
 outbox) run Django in this process and need the server's configuration (RELMAN_DATA_DIR,
 DATABASE_URL, ...). Client commands (login, release, deliverable, calendar, cab, approvals,
-approve, reject, delegate, ci, team, report) talk to a server over HTTP with an API token, and need nothing but
-the saved login.
+approve, reject, delegate, ci, team, report) talk to a server over HTTP with an API token, and
+need nothing but the saved login.
 
 Exit codes: see `relman.cli.output.ExitCode` (0 ok, 1 refused, 2 usage, 3 unreachable or not
 logged in, 4 conflict).

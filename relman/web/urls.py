@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from relman.web import actions, approvals, cmdb, home, profile, readiness, views
+from relman.web import actions, approvals, cmdb, home, profile, readiness, reports, views
 from relman.web import cab as cab_pages
 from relman.web.calendar import views as calendar
 
@@ -70,6 +70,8 @@ urlpatterns = [
     path("cmdb/", cmdb.ci_list, name="ci-list"),
     path("cmdb/search/", cmdb.ci_search, name="ci-search"),
     path("cmdb/<int:ci_id>/", cmdb.ci_detail, name="ci-detail"),
+    path("reports/", reports.dashboard, name="reports"),
+    path("reports/releases/", reports.figure_releases, name="report-releases"),
     path("cab/", cab_pages.cab_list, name="cab-list"),
     path("cab/<int:meeting_id>/", cab_pages.cab_detail, name="cab-detail"),
     path("cab/<int:meeting_id>/attendance/", cab_pages.cab_attendance, name="cab-attendance"),
