@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from relman.cli.client import Api
 from relman.cli.i18n import _
@@ -132,6 +133,6 @@ def report_kpi(
     table.add_column(_("Figure"))
     table.add_column(_("Value"), justify="right")
     for name, value in kpi_lines(data):
-        table.add_row(name, value)
+        table.add_row(escape(name), escape(value))
     out.print(table)
     out.print(data["success_rate"]["formula"] + ". " + data["success_rate"]["counts"])
