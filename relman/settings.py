@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "relman.approvals",
     "relman.notifications",
     "relman.changes",
+    "relman.reports",
     "relman.web",
 ]
 
@@ -197,6 +198,10 @@ RELMAN_GATES = [
     "relman.changes.gates.ChangesApprovedGate",
     "relman.changes.gates.ChangeReviewsGate",
 ]
+
+# Reports: whether cancelled releases count among "all releases" of the release success rate
+# (seed 003's successful releases / all releases). Off: only deployed outcomes count.
+RELMAN_KPI_COUNT_CANCELLED = env_bool("RELMAN_KPI_COUNT_CANCELLED")
 
 RELMAN_TOKEN_DAYS = int(os.environ.get("RELMAN_TOKEN_DAYS", "90"))
 # What one process document may cost to read (processes/loader.py): its size, its values

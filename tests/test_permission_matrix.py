@@ -42,6 +42,7 @@ from tests.api import (
     test_cmdb_items,
     test_processes,
     test_releases,
+    test_reports,
     test_scope,
     test_teams,
 )
@@ -108,6 +109,7 @@ MATRICES: dict[str, tuple[type, Callable[[], Any]]] = {
         (test_teams.TestTeamEndpoints, test_teams.TeamWorld),
         (test_changes.TestChangeEndpoints, test_changes.ChangesWorld),
         (test_changes.WebhookRecipes, test_changes.ChangesWorld),
+        (test_reports.TestReportEndpoints, World),
         (test_inbox_api.TestApprovalEndpoints, World),
         (test_readiness_api.TestReadinessMatrix, test_readiness_api.ReadinessWorld),
         (test_cab_api.TestCabApi, test_cab_api.CabApiWorld),
@@ -403,6 +405,10 @@ API: dict[str, Expect] = {
         401, 200, 200, 200, "TestWindowEndpoints.detail"
     ),  # nobody
     "GET /api/v1/me": Expect(401, 200, 200, 200, "TestAccountEndpoints.me"),  # nobody
+    "GET /api/v1/reports/kpi": Expect(401, 200, 200, 200, "TestReportEndpoints.kpi"),  # nobody
+    "GET /api/v1/reports/kpi/releases": Expect(
+        401, 200, 200, 200, "TestReportEndpoints.releases"
+    ),  # nobody
     "GET /api/v1/teams": Expect(401, 200, 200, 200, "TestTeamEndpoints.list"),  # nobody
     "GET /api/v1/teams/{code}": Expect(401, 200, 200, 200, "TestTeamEndpoints.show"),  # nobody
     "POST /api/v1/teams": Expect(401, 403, 403, 201, "TestTeamEndpoints.create"),  # admin
@@ -654,6 +660,10 @@ PAGES: dict[str, Page] = {
         kwargs=release,
         data=lambda w: {"how": "add", "change": w.change.number, "revision": w.release.revision},
         writes=True,
+    ),
+    "GET web:reports": Page(302, 200, 200, 200),
+    "GET web:report-releases": Page(
+        302, 200, 200, 200, data=lambda w: {"period": "2026Q3", "figure": "closed"}
     ),
     "POST web:token-create": Page(
         302, 200, 200, 200, everyone=True, data=lambda w: {"name": "cli", "days": 30}

@@ -3,8 +3,8 @@
 Server-side commands (setup, serve, worker, check, user, role, token, audit, process, demo,
 outbox) run Django in this process and need the server's configuration (RELMAN_DATA_DIR,
 DATABASE_URL, ...). Client commands (login, release, deliverable, calendar, cab, approvals,
-approve, reject, delegate, ci, change) talk to a server over HTTP with an API token, and need nothing but
-the saved login.
+approve, reject, delegate, ci, team, change, report) talk to a server over HTTP with an API
+token, and need nothing but the saved login.
 
 Exit codes: see `relman.cli.output.ExitCode` (0 ok, 1 refused, 2 usage, 3 unreachable or not
 logged in, 4 conflict).
@@ -31,6 +31,7 @@ from relman.cli import (
     outbox,
     processes,
     releases,
+    reports,
     scope,
     server,
     teams,
@@ -95,6 +96,7 @@ approvals.register(app, CLIENT, EPILOG)
 app.add_typer(cab.cab_app, name="cab", rich_help_panel=CLIENT, epilog=EPILOG)
 app.add_typer(cmdb.ci_app, name="ci", rich_help_panel=CLIENT, epilog=EPILOG)
 app.add_typer(teams.team_app, name="team", rich_help_panel=CLIENT, epilog=EPILOG)
+app.add_typer(reports.report_app, name="report", rich_help_panel=CLIENT, epilog=EPILOG)
 app.add_typer(
     deliverables.deliverable_app, name="deliverable", rich_help_panel=CLIENT, epilog=EPILOG
 )

@@ -89,6 +89,9 @@ class Release(TimestampedModel):
                 fields=["kind", "method", "release_class"], name="release_kind_method_class"
             ),
             models.Index(fields=["planned_start"], name="release_planned_start"),
+            # the reports ask for the releases closed in a period, by their end
+            models.Index(fields=["status", "actual_end"], name="release_status_ended"),
+            models.Index(fields=["application", "actual_end"], name="release_app_ended"),
         ]
 
     def __str__(self) -> str:

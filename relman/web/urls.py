@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from relman.web import actions, approvals, changes, cmdb, home, profile, readiness, views
+from relman.web import actions, approvals, changes, cmdb, home, profile, readiness, reports, views
 from relman.web import cab as cab_pages
 from relman.web.calendar import views as calendar
 
@@ -76,6 +76,8 @@ urlpatterns = [
     path("changes/<str:number>/", changes.change_detail, name="change-detail"),
     path("changes/<str:number>/decide/", changes.change_decide, name="change-decide"),
     path("changes/<str:number>/review/", changes.change_review, name="change-review"),
+    path("reports/", reports.dashboard, name="reports"),
+    path("reports/releases/", reports.figure_releases, name="report-releases"),
     path("cab/", cab_pages.cab_list, name="cab-list"),
     path("cab/<int:meeting_id>/", cab_pages.cab_detail, name="cab-detail"),
     path("cab/<int:meeting_id>/attendance/", cab_pages.cab_attendance, name="cab-attendance"),
