@@ -101,6 +101,25 @@ class TestLoadedDemo:
         found = {a.name for a in impact.affected([cluster.pk])}
         assert {"crm-db-prod", "crm-prod", "crm-service", "dw-prod"} <= found
 
+    def test_deployed_versions_follow_the_succeeded_releases(self, db, demo):
+        from relman.cmdb.models import DeployedVersion
+
+        succeeded = Release.objects.filter(outcome=Outcome.SUCCEEDED).exclude(version_number="")
+        assert succeeded.exists()
+        for release in succeeded:
+            put = DeployedVersion.objects.get(
+                release=release, ci__name=f"{release.application.code}-prod"
+            )
+            assert put.version == release.version_number
+        # the version now current on each production application is the last succeeded one's
+        for app in Application.objects.filter(code__in={r.application.code for r in succeeded}):
+            current = DeployedVersion.objects.get(ci__name=f"{app.code}-prod", removed__isnull=True)
+            last = succeeded.filter(application=app).order_by("-actual_end", "-pk").first()
+            assert current.release == last, app.code
+        assert not DeployedVersion.objects.filter(
+            release__outcome__in=[Outcome.FAILED, Outcome.CANCELLED], removed__isnull=True
+        ).exists()
+
     def test_a_second_load_is_skipped_and_adds_nothing(self, db, demo):
         counts = (
             Release.objects.count(),

@@ -402,6 +402,7 @@ class Walk:
             "readiness": 4,
             "change": 5,
             "change_review": 6,
+            "cmdb": 7,
         }
         items = sorted(unmet, key=lambda u: order[u.kind])
         if partial:
@@ -419,6 +420,8 @@ class Walk:
                 self.bundle_changes(item.key)
             elif item.kind == "change_review":
                 self.review_change(item.key)
+            elif item.kind == "cmdb":  # seed 003 5.1.9: the configuration library updated
+                releases.record_deployed(self.worker(stage), self.release, items=[item.key])
             elif stage.step(item.key).cab:
                 self.hold_cab(stage.step(item.key))
             else:
@@ -499,6 +502,16 @@ class Walk:
             risk=plan.risk,
             **texts.details(chinese, plan.spec.name, plan.kind, rng),
         )
+        # A release of a new version changes its application in production: the CMDB shows
+        # its impact, the departments it involves approve it, and its version lands there.
+        if plan.version:
+            self.release = releases.change_items(
+                plan.requester,
+                self.release,
+                "add",
+                [f"application:{plan.app.code}-prod"],
+                revision=self.release.revision,
+            )
         returned = rolled = started = False
         deploy = plan.deploy_index
         while True:
