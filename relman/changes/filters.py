@@ -4,18 +4,14 @@ filters it was made under."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core import signing
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from relman.changes.choices import Approval, ChangeType, ExternalSystem, Risk, Status
-from relman.core.errors import ValidationFailed
+from relman.core import cursors
 from relman.core.validators import Integer, blank_allowed, reject_nul
 
 _CURSOR_SALT = "relman.changes.cursor"
@@ -81,44 +77,19 @@ class ChangeFilters(BaseModel):
         """One page: rows after the cursor, and the cursor of the next page (or None)."""
         queryset = self.apply(queryset)
         if self.cursor:
-            queryset = queryset.filter(id__lt=decode_cursor(self.cursor, self.scope()))
+            _number, last_id = cursors.decode(_CURSOR_SALT, self.cursor, self.scope())
+            queryset = queryset.filter(id__lt=last_id)
         rows = list(queryset[: self.limit + 1])
         next_cursor = None
         if len(rows) > self.limit:
             rows = rows[: self.limit]
-            next_cursor = encode_cursor(rows[-1].pk, self.scope())
+            next_cursor = cursors.encode(_CURSOR_SALT, rows[-1].number, rows[-1].pk, self.scope())
         return rows, next_cursor
 
     def scope(self) -> str:
-        """What a cursor is bound to: every filter (not the page size)."""
-        bound = self.model_dump(mode="json", exclude={"cursor", "limit"})
-        return hashlib.sha256(json.dumps(bound, sort_keys=True).encode()).hexdigest()[:16]
+        return cursors.scope_of(self)
 
     def query_string(self, **changes: Any) -> str:
         """The filters as a query string (empty ones left out), for the page's links."""
         values = {**self.model_dump(mode="json", exclude={"limit"}), **changes}
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
-
-
-def encode_cursor(last_id: int, scope: str = "") -> str:
-    """A signed cursor holding the last row's id and the filters it was made under."""
-    return signing.Signer(salt=_CURSOR_SALT).sign_object([last_id, scope])
-
-
-def decode_cursor(cursor: str, scope: str = "") -> int:
-    """The id a cursor holds; ValidationFailed naming `cursor` when it is not ours or
-    belongs to other filters."""
-    try:
-        last_id, made_under = signing.Signer(salt=_CURSOR_SALT).unsign_object(cursor)
-        if not isinstance(last_id, int) or isinstance(last_id, bool):
-            raise ValueError
-    except (signing.BadSignature, ValueError, TypeError) as exc:
-        raise ValidationFailed(
-            _("This cursor is not valid; start from the first page."), field="cursor"
-        ) from exc
-    if made_under != scope:
-        raise ValidationFailed(
-            _("This cursor belongs to other filters; start from the first page."),
-            field="cursor",
-        )
-    return last_id

@@ -4,17 +4,13 @@ signed cursor bound to the filters it was made under."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-from django.core import signing
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from relman.cmdb.models import ConfigurationItem
-from relman.core.errors import ValidationFailed
+from relman.core import cursors
 from relman.core.validators import Integer, blank_allowed, reject_nul
 
 Status = ConfigurationItem.Status
@@ -64,7 +60,7 @@ class ItemFilters(BaseModel):
         """One page: rows after the cursor, and the cursor of the next page (or None)."""
         queryset = self.apply(queryset)
         if self.cursor:
-            name, last_id = decode_cursor(self.cursor, self.scope())
+            name, last_id = cursors.decode(_CURSOR_SALT, self.cursor, self.scope())
             # The first, redundant bound lets the database scan the index as a range.
             queryset = queryset.filter(name__gte=name).filter(
                 Q(name__gt=name) | Q(name=name, id__gt=last_id)
@@ -74,34 +70,8 @@ class ItemFilters(BaseModel):
         if len(rows) > self.limit:
             rows = rows[: self.limit]
             last = rows[-1]
-            next_cursor = encode_cursor(last.name, last.pk, self.scope())
+            next_cursor = cursors.encode(_CURSOR_SALT, last.name, last.pk, self.scope())
         return rows, next_cursor
 
     def scope(self) -> str:
-        """What a cursor is bound to: every filter (not the page size)."""
-        bound = self.model_dump(mode="json", exclude={"cursor", "limit"})
-        return hashlib.sha256(json.dumps(bound, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def encode_cursor(name: str, last_id: int, scope: str = "") -> str:
-    """A signed cursor holding the last row's (name, id) and the filters it was made under."""
-    return signing.Signer(salt=_CURSOR_SALT).sign_object([name, last_id, scope], compress=True)
-
-
-def decode_cursor(cursor: str, scope: str = "") -> tuple[str, int]:
-    """The (name, id) a cursor holds; ValidationFailed naming `cursor` when it is not ours
-    or belongs to other filters."""
-    try:
-        name, last_id, made_under = signing.Signer(salt=_CURSOR_SALT).unsign_object(cursor)
-        if not isinstance(last_id, int) or isinstance(last_id, bool) or not isinstance(name, str):
-            raise ValueError
-    except (signing.BadSignature, ValueError, TypeError) as exc:
-        raise ValidationFailed(
-            _("This cursor is not valid; start from the first page."), field="cursor"
-        ) from exc
-    if made_under != scope:
-        raise ValidationFailed(
-            _("This cursor belongs to other filters; start from the first page."),
-            field="cursor",
-        )
-    return name, last_id
+        return cursors.scope_of(self)

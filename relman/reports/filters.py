@@ -4,17 +4,14 @@ figure (ordered by number, like the CMDB's items by name)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date
 from typing import Any, Literal
 
-from django.core import signing
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from relman.core.errors import ValidationFailed
+from relman.core import cursors
 from relman.core.validators import Date, Integer, blank_allowed, reject_nul
 from relman.releases.choices import Kind, Method, ReleaseClass
 from relman.reports import periods
@@ -136,15 +133,13 @@ class FigureQuery(KpiQuery):
     _no_nul_cursor = field_validator("cursor", mode="after")(reject_nul)
 
     def scope(self) -> str:
-        """What a cursor is bound to: the question and the figure (not the page size)."""
-        bound = self.model_dump(mode="json", exclude={"cursor", "limit"})
-        return hashlib.sha256(json.dumps(bound, sort_keys=True).encode()).hexdigest()[:16]
+        return cursors.scope_of(self)
 
     def page(self, queryset: QuerySet) -> tuple[list, str | None]:
         """One page ordered by (number, id): rows after the cursor, and the next cursor."""
         queryset = queryset.order_by("number", "id")
         if self.cursor:
-            number, last_id = decode_cursor(self.cursor, self.scope())
+            number, last_id = cursors.decode(_CURSOR_SALT, self.cursor, self.scope())
             # The first, redundant bound lets the database scan the index as a range.
             queryset = queryset.filter(number__gte=number).filter(
                 Q(number__gt=number) | Q(number=number, id__gt=last_id)
@@ -153,28 +148,5 @@ class FigureQuery(KpiQuery):
         next_cursor = None
         if len(rows) > self.limit:
             rows = rows[: self.limit]
-            next_cursor = encode_cursor(rows[-1].number, rows[-1].pk, self.scope())
+            next_cursor = cursors.encode(_CURSOR_SALT, rows[-1].number, rows[-1].pk, self.scope())
         return rows, next_cursor
-
-
-def encode_cursor(number: str, last_id: int, scope: str = "") -> str:
-    return signing.Signer(salt=_CURSOR_SALT).sign_object([number, last_id, scope], compress=True)
-
-
-def decode_cursor(cursor: str, scope: str = "") -> tuple[str, int]:
-    """The (number, id) a cursor holds; ValidationFailed naming `cursor` when it is not ours
-    or belongs to another question."""
-    try:
-        number, last_id, made_under = signing.Signer(salt=_CURSOR_SALT).unsign_object(cursor)
-        if not isinstance(last_id, int) or isinstance(last_id, bool) or not isinstance(number, str):
-            raise ValueError
-    except (signing.BadSignature, ValueError, TypeError) as exc:
-        raise ValidationFailed(
-            _("This cursor is not valid; start from the first page."), field="cursor"
-        ) from exc
-    if made_under != scope:
-        raise ValidationFailed(
-            _("This cursor belongs to another figure or period; start from the first page."),
-            field="cursor",
-        )
-    return number, last_id
