@@ -5,12 +5,9 @@ error becomes a message on the page, in the words the service chose.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,14 +16,9 @@ from relman.core.views import flash_form_errors, run_service
 from relman.processes.definition import pick
 from relman.releases import services
 from relman.releases.choices import Action, Outcome, Status
-from relman.releases.models import Release
 from relman.web.forms import ActionForm, ApprovalForm, ChecklistForm, CommentForm, DeliverableForm
-from relman.web.views import get_release, stage_label
-
-
-def back_to(release: Release, anchor: str = "") -> HttpResponse:
-    url = reverse("web:release-detail", kwargs={"number": release.number})
-    return redirect(f"{url}#{anchor}" if anchor else url)
+from relman.web.scope import back_to, change_scope, get_release
+from relman.web.views import stage_label
 
 
 @login_required
@@ -164,74 +156,36 @@ def release_comment(request: HttpRequest, number: str) -> HttpResponse:
     return back_to(release, "comments")
 
 
-class ItemsForm(forms.Form):
-    how = forms.ChoiceField(choices=[("add", "add"), ("remove", "remove")])
-    item = forms.CharField(label=gettext_lazy("Configuration item"), max_length=250)
-    revision = forms.IntegerField(min_value=1)
-
-
 @login_required
 @require_POST
 def release_items(request: HttpRequest, number: str) -> HttpResponse:
     """Add or remove a configuration item the release touches (by name or `type:name`)."""
-    release = get_release(request.user, number)
-    form = ItemsForm(request.POST)
-    if not form.is_valid():
-        flash_form_errors(request, form)
-        return back_to(release, "cmdb")
-
-    def call() -> str:
-        data = form.cleaned_data
-        services.change_items(
-            request.user, release.pk, data["how"], [data["item"]], revision=data["revision"]
-        )
-        if data["how"] == "add":
-            return _("Release %(number)s now touches %(item)s.") % {
-                "number": release.number,
-                "item": data["item"],
-            }
-        return _("Release %(number)s no longer touches %(item)s.") % {
-            "number": release.number,
-            "item": data["item"],
-        }
-
-    run_service(request, call)
-    return back_to(release, "cmdb")
-
-
-class TeamsForm(forms.Form):
-    how = forms.ChoiceField(choices=[("add", "add"), ("remove", "remove")])
-    team = forms.CharField(label=gettext_lazy("Department"), max_length=40)
-    revision = forms.IntegerField(min_value=1)
+    return change_scope(
+        request,
+        number,
+        field="item",
+        label=_("Configuration item"),
+        service=services.change_items,
+        added=_("Release %(number)s now touches %(item)s."),
+        removed=_("Release %(number)s no longer touches %(item)s."),
+        anchor="cmdb",
+    )
 
 
 @login_required
 @require_POST
 def release_teams(request: HttpRequest, number: str) -> HttpResponse:
     """Add a department to those the release involves, or remove one added by hand."""
-    release = get_release(request.user, number)
-    form = TeamsForm(request.POST)
-    if not form.is_valid():
-        flash_form_errors(request, form)
-        return back_to(release, "cmdb")
-
-    def call() -> str:
-        data = form.cleaned_data
-        services.change_teams(
-            request.user, release.pk, data["how"], [data["team"]], revision=data["revision"]
-        )
-        if data["how"] == "add":
-            return _("Release %(number)s now involves %(team)s.") % {
-                "number": release.number,
-                "team": data["team"],
-            }
-        return _("Release %(number)s no longer involves %(team)s.") % {
-            "number": release.number,
-            "team": data["team"],
-        }
-
-    run_service(request, call)
-    return back_to(release, "cmdb")
+    return change_scope(
+        request,
+        number,
+        field="team",
+        label=_("Department"),
+        service=services.change_teams,
+        added=_("Release %(number)s now involves %(team)s."),
+        removed=_("Release %(number)s no longer involves %(team)s."),
+        anchor="cmdb",
+    )
 
 
 @login_required

@@ -25,14 +25,7 @@ from relman.core.errors import DomainError, NotFound
 from relman.core.views import flash_form_errors, run_service
 from relman.releases import access as release_access
 from relman.releases.models import Release
-
-
-def get_release(user: Any, number: str) -> Release:
-    """The release if the user may see it, else 404 (never a hint that it exists)."""
-    try:
-        return release_access.get_visible(user, number)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+from relman.web.scope import change_scope
 
 
 def _filters(query: Any) -> tuple[ChangeFilters, list[str]]:
@@ -224,40 +217,20 @@ def release_changes_panel(user: Any, release: Release) -> dict[str, Any]:
     }
 
 
-class CarryForm(forms.Form):
-    how = forms.ChoiceField(choices=[("add", "add"), ("remove", "remove")])
-    change = forms.CharField(label=gettext_lazy("Change"), max_length=64)
-    revision = forms.IntegerField(min_value=1)
-
-
 @login_required
 @require_POST
 def release_changes(request: HttpRequest, number: str) -> HttpResponse:
     """Add a change to the release, or remove one, by its number."""
-    release = get_release(request.user, number)
-    form = CarryForm(request.POST)
-    back = redirect(reverse("web:release-detail", kwargs={"number": release.number}) + "#changes")
-    if not form.is_valid():
-        flash_form_errors(request, form)
-        return back
-    data = form.cleaned_data
-
-    def call() -> str:
-        services.change_release_changes(
-            request.user, release.pk, data["how"], [data["change"]], revision=data["revision"]
-        )
-        if data["how"] == "add":
-            return _("Release %(number)s now carries %(change)s.") % {
-                "number": release.number,
-                "change": data["change"],
-            }
-        return _("Release %(number)s no longer carries %(change)s.") % {
-            "number": release.number,
-            "change": data["change"],
-        }
-
-    run_service(request, call)
-    return back
+    return change_scope(
+        request,
+        number,
+        field="change",
+        label=_("Change"),
+        service=services.change_release_changes,
+        added=_("Release %(number)s now carries %(change)s."),
+        removed=_("Release %(number)s no longer carries %(change)s."),
+        anchor="changes",
+    )
 
 
 @require_GET

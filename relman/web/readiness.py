@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from relman.approvals.services import readiness
 from relman.core.errors import DomainError
-from relman.web.views import get_release
+from relman.web.scope import get_release
 
 MET, UNMET = "met", "unmet"
 

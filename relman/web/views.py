@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -25,7 +25,7 @@ from django.views.i18n import set_language
 from relman.accounts import services as accounts
 from relman.accounts.models import Team
 from relman.cmdb.models import Application
-from relman.core.errors import DomainError, NotFound
+from relman.core.errors import DomainError
 from relman.processes import services as processes
 from relman.processes.definition import pick
 from relman.releases import access, services
@@ -54,6 +54,7 @@ from relman.web.forms import (
     ReleaseForm,
 )
 from relman.web.history import history
+from relman.web.scope import get_release
 
 # The release list's filters as the page names them (for messages about bad input).
 FILTER_LABELS = {
@@ -271,14 +272,6 @@ def add_errors(form: Any, exc: DomainError) -> None:
 
 
 # ---------------------------------------------------------------- the release page
-
-
-def get_release(user: Any, number: str) -> Release:
-    """The release if the user may see it, else 404 (never a hint that it exists)."""
-    try:
-        return access.get_visible(user, number)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
 
 
 @login_required

@@ -63,7 +63,7 @@ from relman.web.calendar.grid import (
     title_of,
     when_label,
 )
-from relman.web.views import get_release
+from relman.web.scope import get_release
 
 # ---------------------------------------------------------------- the page
 
