@@ -57,9 +57,12 @@ def neighbours(ci: ConfigurationItem) -> tuple[list[Neighbour], list[Neighbour]]
     return above, below
 
 
-def hop_label(kind: str) -> str:
-    """A hop of an impact path in words: `^part_of` (read upwards) is "contains"."""
-    return str(CONTAINS) if kind.startswith("^") else R(kind).label
+def hop(kind: str) -> dict[str, Any]:
+    """A hop of an impact path as the page reads it, left to right from the changed item:
+    the relationship's own words, and whether its arrow points back (`leasing-prod depends
+    on payment-prod` is drawn `payment-prod ← depends on ← leasing-prod`); a `^` kind is
+    read from the nearer item (`payment-prod → is part of → payment-service`)."""
+    return {"via": R(kind.lstrip("^")).label, "back": not kind.startswith("^")}
 
 
 def impact_rows(rows: list[Any]) -> list[dict[str, Any]]:
@@ -69,7 +72,7 @@ def impact_rows(rows: list[Any]) -> list[dict[str, Any]]:
         {
             "row": row,
             "path": [
-                {"id": pk, "name": name, "via": hop_label(row.via[i - 1]) if i else ""}
+                {"id": pk, "name": name, **(hop(row.via[i - 1]) if i else {"via": ""})}
                 for i, (pk, name) in enumerate(zip(row.path_ids, row.path, strict=True))
             ],
         }
