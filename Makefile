@@ -10,14 +10,14 @@ TEST_WORKERS ?= 2
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install -qq --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install -qq -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install -qq -e '.[dev]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 ## Serve http://127.0.0.1:8000 on the embedded SQLite database with demo data.
 run: install
 	$(BIN)/relman setup --demo
-	$(BIN)/relman serve --embedded-worker
+	$(BIN)/relman serve --embedded-worker $(if $(PORT),--port $(PORT))
 
 ## Lint, migrations check and the whole suite (SQLite; also PostgreSQL when
 ## RELMAN_TEST_DATABASE_URL is set).

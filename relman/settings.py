@@ -221,7 +221,7 @@ RELMAN_OUTBOUND_ALLOW = [
 ]
 
 # Background work: Celery. Without a broker the worker runs inside the server process.
-CELERY_BROKER_URL = os.environ.get("RELMAN_BROKER_URL", "memory://")
+CELERY_BROKER_URL = os.environ.get("RELMAN_BROKER_URL", "memory://localhost/")
 CELERY_RESULT_BACKEND = os.environ.get("RELMAN_RESULT_BACKEND") or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("RELMAN_TASKS_EAGER")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1}

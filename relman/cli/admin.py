@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.panel import Panel
 
 from relman.cli.bootstrap import describe_database, mask_url, on_server, unapplied_migrations
 from relman.cli.i18n import _
@@ -114,10 +115,6 @@ def setup(
         if password:
             changed = True
             say(_("Administrator: created the user '%s'.") % ADMIN_USERNAME)
-            out.print(
-                _("  Password: [bold]%s[/bold]  (shown only now: write it down)") % password,
-                soft_wrap=True,
-            )
         else:
             say(_("Administrator: the user '%s' exists already.") % ADMIN_USERNAME)
         if demo:
@@ -126,8 +123,16 @@ def setup(
             say(_("Demo data: %s") % message)
         if not changed:
             say(_("Nothing to do: relman was already set up."), style="green")
-        else:
-            say(_("relman is set up. Start it with `relman serve`."), style="green")
+            return
+        # The login comes last, where it is seen: the server starts after it.
+        url = f"http://127.0.0.1:{os.environ.get('RELMAN_PORT') or 8000}/"
+        lines = [_("relman is set up: `relman serve` starts it at %s") % url]
+        if password:
+            lines.append(
+                _("Log in as %(user)s. Password: [bold]%(password)s[/bold]  (shown only now)")
+                % {"user": ADMIN_USERNAME, "password": password}
+            )
+        out.print(Panel("\n".join(lines), expand=False, border_style="green"), soft_wrap=True)
 
 
 def demo() -> None:

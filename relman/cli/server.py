@@ -225,7 +225,10 @@ def _check_port(host: str, port: int) -> None:
 
 def serve(
     host: Annotated[str, typer.Option(help=_("Address to listen on."))] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help=_("Port to listen on."), min=1, max=65535)] = 8000,
+    port: Annotated[
+        int,
+        typer.Option(help=_("Port to listen on."), min=1, max=65535, envvar="RELMAN_PORT"),
+    ] = 8000,
     workers: Annotated[
         int | None,
         typer.Option(
