@@ -137,7 +137,7 @@ def update_team(actor: Any, ref: Any, **changes: Any) -> Team:
         raise ValidationFailed(_("Unknown field(s): %s.") % ", ".join(unknown), field=unknown[0])
     with transaction.atomic():
         team = get_team(ref)
-        team = Team.objects.select_for_update().select_related("parent").get(pk=team.pk)
+        team = Team.objects.select_for_update(of=("self",)).select_related("parent").get(pk=team.pk)
         values = dict(changes)
         if "name" in values:
             values["name"] = str(values["name"] or "").strip()
