@@ -174,6 +174,7 @@ def main() -> None:
     os.environ["RELMAN_DATA_DIR"] = tempfile.mkdtemp(prefix="relman-bench-")
     os.environ["DJANGO_SETTINGS_MODULE"] = "relman.settings"
     os.environ["DATABASE_URL"] = args.database_url
+    os.environ["RELMAN_DB_STATEMENT_TIMEOUT_MS"] = "0"  # the bulk load takes longer than 30 s
     fresh_postgres(args.database_url)
     import django
 
