@@ -173,3 +173,25 @@ def test_the_api_gives_the_files(presets):
     assert bad.status_code == 400 and "quarter" in bad.json()["errors"]
     stats = api(requester).get(f"/api/v1/reports/periods/{quarter}/statistics.md")
     assert stats.status_code == 200 and release.number in stats.content.decode()
+
+
+def test_the_pages_link_and_give_the_documents(presets, client):
+    release, requester, _worker = closed_hhlc_release()
+    client.force_login(requester)
+    page = client.get(f"/releases/{release.number}/").content.decode()
+    link = f"/releases/{release.number}/documents/release_report.pdf"
+    assert 'id="documents"' in page and link in page
+    assert f"/releases/{release.number}/documents/delivery_list.xlsx" in page
+    download = client.get(f"/releases/{release.number}/documents/task_request.md")
+    assert download.status_code == 200
+    assert download["Content-Disposition"].endswith(f'{release.number}-task_request.md"')
+    assert client.get(f"/releases/{release.number}/documents/nothing.md").status_code == 404
+    dashboard = client.get("/reports/", {"period": "2026Q3"}).content.decode()
+    assert "/reports/documents/quarterly_analysis/2026Q3.xlsx" in dashboard
+    assert "/reports/documents/release_statistics/2026Q3.pdf" in dashboard
+    month = client.get("/reports/", {"period": "2026-07"}).content.decode()
+    assert "quarterly_analysis" not in month and "/release_statistics/2026-07.md" in month
+    custom = client.get("/reports/", {"from": "2026-07-01", "to": "2026-07-09"}).content.decode()
+    assert 'id="report-documents"' not in custom
+    stats = client.get("/reports/documents/release_statistics/2026-07.md")
+    assert stats.status_code == 200 and stats.content.decode().startswith("# Release statistics")
