@@ -119,6 +119,14 @@ def _pick(facts: dict, *keys: str) -> list:
     return [facts[key] for key in keys]
 
 
+# The deliverable of a process (seed 001's templates) each document stands for.
+DELIVERABLE_OF = {
+    "release_report": "release_report",
+    "task_request": "task_request_form",
+    "release_plan": "release_plan",
+    "release_evaluation": "release_evaluation_report",
+    "delivery_list": "product_delivery_list",
+}
 IDENTITY = ("number", "title", "application", "process", "kind", "method", "class")
 
 
@@ -163,7 +171,7 @@ def _approvals(release: Release, variant: Any, language: str, stage: str | None 
             _who(a.approver) + (f" / {_who(a.on_behalf_of)}" if a.on_behalf_of else ""),
             a.created,
             a.comment,
-            _("voided") if a.voided else "",
+            (a.void_reason or "✓") if a.voided else "",
         ]
         for a in approvals
     ]
@@ -185,7 +193,7 @@ def release_document(user: Any, release: Release, name: str, language: str) -> D
     facts = _release_facts(release, process, variant, language)
     passed = Table(
         _("Stages passed"),
-        [_("When"), _("Move"), _("From"), _("To"), _("Who"), _("Reason")],
+        [_("When"), _("Action"), _("From"), _("To"), _("Who"), _("Reason")],
         [
             [
                 e.created,
@@ -209,7 +217,10 @@ def release_document(user: Any, release: Release, name: str, language: str) -> D
         % {"app": release.application.code, "quarter": quarter},
         percent(rate),
     )
-    title = str(RELEASE_DOCUMENTS[name])
+    # The process's own words for the document where it names one as a deliverable
+    # (hhlc: 任务申请单, 发布计划, ...), else ours.
+    own = process.deliverables.get(DELIVERABLE_OF[name])
+    title = pick(own, language) if own else str(RELEASE_DOCUMENTS[name])
     doc = Document(
         name, title, f"{release.number} · {release.title}", stem=f"{release.number}-{name}"
     )
