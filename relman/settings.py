@@ -97,7 +97,9 @@ LOGOUT_REDIRECT_URL = "web:login"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # An organisation's own templates (documents of reports/documents/, ...) under
+        # $RELMAN_DATA_DIR/templates/ replace the shipped ones of the same path.
+        "DIRS": [DATA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

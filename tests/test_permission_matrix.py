@@ -405,6 +405,15 @@ API: dict[str, Expect] = {
         401, 200, 200, 200, "TestWindowEndpoints.detail"
     ),  # nobody
     "GET /api/v1/me": Expect(401, 200, 200, 200, "TestAccountEndpoints.me"),  # nobody
+    "GET /api/v1/reports/releases/{ref}/documents/{name}.{format}": Expect(
+        401, 404, 404, 200, "TestReportEndpoints.release document"
+    ),
+    "GET /api/v1/reports/quarters/{quarter}/analysis.{format}": Expect(
+        401, 200, 200, 200, "TestReportEndpoints.quarterly analysis"
+    ),
+    "GET /api/v1/reports/periods/{period}/statistics.{format}": Expect(
+        401, 200, 200, 200, "TestReportEndpoints.release statistics"
+    ),
     "GET /api/v1/reports/kpi": Expect(401, 200, 200, 200, "TestReportEndpoints.kpi"),  # nobody
     "GET /api/v1/reports/kpi/releases": Expect(
         401, 200, 200, 200, "TestReportEndpoints.releases"
@@ -662,6 +671,20 @@ PAGES: dict[str, Page] = {
         writes=True,
     ),
     "GET web:reports": Page(302, 200, 200, 200),
+    "GET web:period-document": Page(
+        302,
+        200,
+        200,
+        200,
+        kwargs=lambda w: {"name": "release_statistics", "period": "2026Q3", "fmt": "md"},
+    ),
+    "GET web:release-document": Page(
+        302,
+        404,
+        404,
+        200,
+        kwargs=lambda w: {"number": w.release.number, "name": "release_report", "fmt": "md"},
+    ),
     "GET web:report-releases": Page(
         302, 200, 200, 200, data=lambda w: {"period": "2026Q3", "figure": "closed"}
     ),

@@ -127,6 +127,28 @@ class Api:
         """GET a path under /api/v1; None-valued parameters are left out."""
         return self.call("GET", path, params={k: v for k, v in params.items() if v is not None})
 
+    def download(self, path: str, **params: Any) -> bytes:
+        """GET a file under /api/v1 (a PDF, a workbook, ...): its bytes, or exit with the
+        server's message."""
+        params = {k: v for k, v in params.items() if v is not None}
+        try:
+            response = self.client.request("GET", path, params=params)
+        except httpx.TimeoutException:
+            fail(
+                _("The relman server at %s did not answer in time.") % self.url,
+                code=ExitCode.UNREACHABLE,
+            )
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            fail(
+                _("Cannot reach the relman server at %(url)s: %(error)s")
+                % {"url": self.url, "error": exc},
+                code=ExitCode.UNREACHABLE,
+            )
+        is_json = response.headers.get("content-type", "").startswith("application/json")
+        if response.is_success and not is_json:
+            return response.content
+        return self._answer(response)
+
     def post(self, path: str, payload: Any = None, **kwargs: Any) -> Any:
         """POST JSON (or, with data= and files=, a multipart form) to a path under /api/v1."""
         if payload is not None:

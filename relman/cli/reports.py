@@ -4,6 +4,7 @@ as the server computes them (`GET /api/v1/reports/kpi`), the same numbers as the
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,7 +16,10 @@ from relman.cli.output import ExitCode, fail, new_table, out
 from relman.cli.releases import JsonOption, print_json
 
 report_app = typer.Typer(
-    help=_("Reports: the KPIs and DORA keys of a quarter, a month or a range of dates."),
+    help=_(
+        "Reports: the KPIs and DORA keys of a quarter, a month or a range of dates, and the "
+        "documents made from the record."
+    ),
     no_args_is_help=True,
 )
 
@@ -136,3 +140,68 @@ def report_kpi(
         table.add_row(escape(name), escape(value))
     out.print(table)
     out.print(data["success_rate"]["formula"] + ". " + data["success_rate"]["counts"])
+
+
+FormatOption = Annotated[str, typer.Option("--format", help=_("pdf, xlsx or md."))]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help=_("The file to write (default: its name)."))
+]
+LanguageOption = Annotated[
+    str | None, typer.Option("--language", help=_("en or zh-hans (default: your profile's)."))
+]
+
+
+def _save(content: bytes, output: Path | None, default: str) -> None:
+    target = output or Path(default)
+    target.write_bytes(content)
+    out.print(_("Wrote %(file)s (%(size)d bytes).") % {"file": target, "size": len(content)})
+
+
+@report_app.command("release")
+def report_release(
+    ref: Annotated[str, typer.Argument(help=_("Release number, such as REL-2026-0001."))],
+    document: Annotated[
+        str,
+        typer.Option(
+            "--document",
+            help=_(
+                "release_report, task_request, release_plan, release_evaluation or delivery_list."
+            ),
+        ),
+    ] = "release_report",
+    fmt: FormatOption = "pdf",
+    output: OutputOption = None,
+    language: LanguageOption = None,
+) -> None:
+    """Write a document of a release you may see."""
+    with Api.from_login() as api:
+        content = api.download(
+            f"/reports/releases/{ref}/documents/{document}.{fmt}", language=language
+        )
+    _save(content, output, f"{ref}-{document}.{fmt}")
+
+
+@report_app.command("quarter")
+def report_quarter(
+    quarter: Annotated[str, typer.Argument(help=_("A quarter, such as 2026Q3."))],
+    fmt: FormatOption = "pdf",
+    output: OutputOption = None,
+    language: LanguageOption = None,
+) -> None:
+    """Write the quarterly release analysis report (seed 003) over the releases you may see."""
+    with Api.from_login() as api:
+        content = api.download(f"/reports/quarters/{quarter}/analysis.{fmt}", language=language)
+    _save(content, output, f"{quarter}-quarterly_analysis.{fmt}")
+
+
+@report_app.command("statistics")
+def report_statistics(
+    period: Annotated[str, typer.Argument(help=_("A quarter (2026Q3) or a month (2026-07)."))],
+    fmt: FormatOption = "xlsx",
+    output: OutputOption = None,
+    language: LanguageOption = None,
+) -> None:
+    """Write the release statistics of a period (seed 001) over the releases you may see."""
+    with Api.from_login() as api:
+        content = api.download(f"/reports/periods/{period}/statistics.{fmt}", language=language)
+    _save(content, output, f"{period}-release_statistics.{fmt}")

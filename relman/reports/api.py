@@ -1,16 +1,20 @@
 """KPIs and DORA keys (`/api/v1/reports/kpi`) and the releases behind each figure
-(`/api/v1/reports/kpi/releases`). Any signed-in user may ask; the answer covers only the
-releases they may see (`releases.access.visible_releases`)."""
+(`/api/v1/reports/kpi/releases`); the documents made from the record (`reports.documents`):
+a release's, for those who may see it, and a period's. Any signed-in user may ask; the
+answer covers only the releases they may see (`releases.access.visible_releases`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import get_language
 from ninja import Query, Router
 
+from relman.approvals.minutes import language_of
 from relman.core.api import ERRORS
-from relman.reports import kpi
+from relman.reports import documents, kpi
 from relman.reports.filters import FigureQuery, KpiQuery
 from relman.reports.schemas import FigurePage, KpiOut, kpi_payload
 
@@ -38,3 +42,71 @@ def kpi_releases(request: HttpRequest, filters: Query[FigureQuery]) -> dict[str,
     )
     rows, next_cursor = filters.page(queryset)
     return {"items": rows, "next": next_cursor}
+
+
+def _language(request: HttpRequest, language: str | None) -> str:
+    """The language asked for, else the request's (Accept-Language or the pages' choice),
+    else the caller's profile's."""
+    if not language:
+        chosen = request.headers.get("Accept-Language") or request.COOKIES.get(
+            settings.LANGUAGE_COOKIE_NAME
+        )
+        language = get_language() if chosen else getattr(request.user, "language", "")
+    return language_of(language)
+
+
+def file_response(made: documents.File) -> HttpResponse:
+    """A written document as a download."""
+    response = HttpResponse(made.content, content_type=made.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    return response
+
+
+@router.get(
+    "/releases/{ref}/documents/{name}.{format}",
+    response={200: None, **ERRORS},
+    summary="A document of a release (release report, seed 001's forms)",
+)
+def release_document(
+    request: HttpRequest, ref: str, name: str, format: str, language: str | None = None
+) -> HttpResponse:
+    """`name`: release_report, task_request, release_plan, release_evaluation or
+    delivery_list; `format`: pdf, xlsx or md; `language`: en or zh-hans. For those who may
+    see the release."""
+    return file_response(
+        documents.release_file(request.user, ref, name, format, _language(request, language))
+    )
+
+
+@router.get(
+    "/quarters/{quarter}/analysis.{format}",
+    response={200: None, **ERRORS},
+    summary="The quarterly release analysis report (seed 003)",
+)
+def quarterly_analysis(
+    request: HttpRequest, quarter: str, format: str, language: str | None = None
+) -> HttpResponse:
+    """The KPI figures of the quarter, its releases by outcome and kind, and the review of
+    each failed or rolled back release, over the releases the caller may see."""
+    return file_response(
+        documents.period_file(
+            request.user, "quarterly_analysis", quarter, format, _language(request, language)
+        )
+    )
+
+
+@router.get(
+    "/periods/{period}/statistics.{format}",
+    response={200: None, **ERRORS},
+    summary="The release statistics of a quarter or a month (seed 001)",
+)
+def release_statistics(
+    request: HttpRequest, period: str, format: str, language: str | None = None
+) -> HttpResponse:
+    """The releases closed in the period (a quarter 2026Q3 or a month 2026-07) with their
+    outcomes and kinds, over the releases the caller may see."""
+    return file_response(
+        documents.period_file(
+            request.user, "release_statistics", period, format, _language(request, language)
+        )
+    )

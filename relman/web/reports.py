@@ -21,6 +21,7 @@ from relman.releases.choices import Kind, Method, Outcome, ReleaseClass
 from relman.reports import kpi
 from relman.reports.filters import FigureQuery, KpiQuery
 from relman.web.charts import bars
+from relman.web.documents import period_links
 
 QUESTION_FIELDS = ("period", "from", "to", "application", "team", "kind", "method", "class")
 
@@ -167,6 +168,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             },
         ],
         "band_labels": kpi.BAND_LABELS,
+        "documents": period_links(result.period.key),
         "trend": trend,
         "lead_chart": lead_chart,
         "applications": Application.objects.order_by("code").only("code", "name"),

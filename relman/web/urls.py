@@ -3,7 +3,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from relman.web import actions, approvals, changes, cmdb, home, profile, readiness, reports, views
+from relman.web import (
+    actions,
+    approvals,
+    changes,
+    cmdb,
+    documents,
+    home,
+    profile,
+    readiness,
+    reports,
+    views,
+)
 from relman.web import cab as cab_pages
 from relman.web.calendar import views as calendar
 
@@ -78,6 +89,16 @@ urlpatterns = [
     path("changes/<str:number>/review/", changes.change_review, name="change-review"),
     path("reports/", reports.dashboard, name="reports"),
     path("reports/releases/", reports.figure_releases, name="report-releases"),
+    path(
+        "reports/documents/<slug:name>/<str:period>.<slug:fmt>",
+        documents.period_document,
+        name="period-document",
+    ),
+    path(
+        "releases/<str:number>/documents/<slug:name>.<slug:fmt>",
+        documents.release_document,
+        name="release-document",
+    ),
     path("cab/", cab_pages.cab_list, name="cab-list"),
     path("cab/<int:meeting_id>/", cab_pages.cab_detail, name="cab-detail"),
     path("cab/<int:meeting_id>/attendance/", cab_pages.cab_attendance, name="cab-attendance"),

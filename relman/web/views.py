@@ -47,6 +47,7 @@ from relman.releases.models import (
 from relman.releases.services import scope
 from relman.web.changes import release_changes_panel
 from relman.web.cmdb import impact_rows
+from relman.web.documents import release_links
 from relman.web.forms import (
     CommentForm,
     DeliverableForm,
@@ -339,6 +340,7 @@ def release_detail(request: HttpRequest, number: str) -> HttpResponse:
         "can_edit": access.can_edit(request.user, release),
         **cmdb_panel(request.user, release),
         **release_changes_panel(request.user, release),
+        "documents": release_links(release),
     }
     return render(request, "web/release_detail.html", context)
 

@@ -37,6 +37,22 @@ def lists_nothing(response, world) -> None:
     assert response.json()["items"] == []
 
 
+def shows_it(response, world) -> None:
+    assert world.release.number in response.content.decode()
+
+
+def lacks_it(response, world) -> None:
+    assert world.release.number not in response.content.decode()
+
+
+def counts_one(response, world) -> None:
+    assert "| Releases closed | 1 |" in response.content.decode()
+
+
+def counts_none(response, world) -> None:
+    assert "| Releases closed | 0 |" in response.content.decode()
+
+
 class TestReportEndpoints(PermissionMatrix):
     endpoints = (
         Endpoint(
@@ -60,6 +76,37 @@ class TestReportEndpoints(PermissionMatrix):
             setup=close_release,
             check=lists_it,
             hides=lists_nothing,
+        ),
+        Endpoint(
+            "release document",
+            "GET",
+            f"{API}/reports/releases/{{ref}}/documents/{{name}}.{{format}}",
+            "requester",
+            refused=(("nobody", 404), ("outsider", 404)),
+            params=lambda w: {"ref": w.release.number, "name": "release_report", "format": "md"},
+            check=shows_it,
+        ),
+        Endpoint(
+            "quarterly analysis",
+            "GET",
+            f"{API}/reports/quarters/{{quarter}}/analysis.{{format}}",
+            "requester",
+            refused=(("nobody", 200), ("outsider", 200)),
+            params=lambda w: {"quarter": "2026Q3", "format": "md"},
+            setup=close_release,
+            check=counts_one,
+            hides=counts_none,
+        ),
+        Endpoint(
+            "release statistics",
+            "GET",
+            f"{API}/reports/periods/{{period}}/statistics.{{format}}",
+            "requester",
+            refused=(("nobody", 200), ("outsider", 200)),
+            params=lambda w: {"period": "2026Q3", "format": "md"},
+            setup=close_release,
+            check=shows_it,
+            hides=lacks_it,
         ),
     )
 

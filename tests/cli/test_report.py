@@ -39,3 +39,37 @@ def test_report_kpi_prints_what_the_api_answers(run, live_server, history):  # n
     bad = run("report", "kpi", "--quarter", "2026Q9")
     assert bad.exit_code == 1
     assert "period" in bad.stderr and "2026Q3" in bad.stderr
+
+
+def test_report_documents_are_written_to_files(run, live_server, history, tmp_path):  # noqa: F811
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    _token, secret = create_token(None, history.viewer, name="cli")
+    assert run("login", live_server.url, "--token-stdin", input=f"{secret}\n").exit_code == 0
+    target = tmp_path / "q3.xlsx"
+    done = run("report", "quarter", "2026Q3", "--format", "xlsx", "-o", str(target))
+    assert done.exit_code == 0, done.output
+    book = load_workbook(BytesIO(target.read_bytes()))
+    summary = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True) if row}
+    assert summary["Period"] == "2026Q3"
+
+    number = history.specs[0].number
+    report = tmp_path / "report.md"
+    done = run(
+        "report",
+        "release",
+        number,
+        "--document",
+        "release_report",
+        "--format",
+        "md",
+        "-o",
+        str(report),
+    )
+    assert done.exit_code == 0, done.output
+    assert report.read_text().startswith("# Release report") and number in report.read_text()
+
+    bad = run("report", "release", number, "--document", "nothing", "--format", "md")
+    assert bad.exit_code == 1 and "There is no document 'nothing'" in bad.stderr
