@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "relman.core.middleware.RequestContextMiddleware",
+    "relman.core.middleware.UserTimeZoneMiddleware",
     "relman.core.limits.TimeLimitMiddleware",
 ]
 

@@ -691,6 +691,9 @@ PAGES: dict[str, Page] = {
     "POST web:token-create": Page(
         302, 200, 200, 200, everyone=True, data=lambda w: {"name": "cli", "days": 30}
     ),
+    "POST web:time-zone": Page(
+        302, 302, 302, 302, everyone=True, data=lambda w: {"time_zone": "Europe/London"}
+    ),
     "POST web:token-revoke": Page(302, 302, 302, 302, kwargs=lambda w: {"prefix": w.token.prefix}),
     "GET web:release-list": Page(302, 200, 200, 200),
     "POST web:release-list": Page(302, 200, 200, 200),

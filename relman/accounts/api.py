@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema
 
@@ -42,7 +41,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "email": user.email,
         "department": user.department,
         "language": user.language,
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": user.zone,
         "is_superuser": user.is_superuser,
         "roles": [
             {"role": r, "application": codes.get(a) if a else None}

@@ -19,6 +19,17 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        help_text=_("Times are shown in it; empty: the organisation's (RELMAN_TIME_ZONE)."),
+    )
+
+    @property
+    def zone(self) -> str:
+        """The time zone the user reads times in: their own, else the organisation's."""
+        return self.time_zone or settings.TIME_ZONE
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -241,5 +242,32 @@ def set_language(actor: Any, user: Any, language: str) -> Any:
             user,
             before={"language": before},
             after={"language": language},
+        )
+    return user
+
+
+def set_time_zone(actor: Any, user: Any, zone: str) -> Any:
+    """Remember the time zone a user reads times in ("" for the organisation's)."""
+    if actor is not None and actor.pk != user.pk:
+        _require_admin(actor)
+    zone = (zone or "").strip()
+    if zone and zone not in available_timezones():
+        raise ValidationFailed(
+            _("'%s' is not a time zone; use a name such as Asia/Shanghai or Europe/London.")
+            % zone[:64],
+            field="time_zone",
+        )
+    if user.time_zone == zone:
+        return user
+    with transaction.atomic():
+        before = user.time_zone
+        user.time_zone = zone
+        user.save(update_fields=["time_zone"])
+        audit.record(
+            actor,
+            "user.time_zone_changed",
+            user,
+            before={"time_zone": before},
+            after={"time_zone": zone},
         )
     return user

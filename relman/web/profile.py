@@ -1,8 +1,10 @@
-"""A user's own page: their language, their API tokens (made, named, shown once, revoked)
+"""A user's own page: their language and time zone, their API tokens (made, named, shown once, revoked)
 and a way to their notification subscriptions. The language is switched by the top bar's
 form (`views.switch_language`), which keeps it on the profile."""
 
 from __future__ import annotations
+
+from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
@@ -30,11 +32,18 @@ class TokenForm(forms.Form):
     )
 
 
+def zone_choices() -> list[tuple[str, str]]:
+    """The organisation's zone first (as ""), then every zone by name."""
+    default = _("The organisation's (%s)") % settings.TIME_ZONE
+    return [("", default), *((z, z) for z in sorted(available_timezones()))]
+
+
 def _page(request: HttpRequest, **extra: object) -> HttpResponse:
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created")[:100]
     context = {
         "tokens": tokens,
         "token_form": TokenForm(initial={"days": settings.RELMAN_TOKEN_DAYS}),
+        "zones": zone_choices(),
         **extra,
     }
     return render(request, "web/profile.html", context)
@@ -67,6 +76,19 @@ def create_token(request: HttpRequest) -> HttpResponse:
             response["Cache-Control"] = "no-store"
             return response
     return _page(request, token_form=form)
+
+
+@require_POST
+@login_required
+def set_time_zone(request: HttpRequest) -> HttpResponse:
+    """Keep the time zone the user reads times in; the pages use it from the next one."""
+    try:
+        user = accounts.set_time_zone(request.user, request.user, request.POST.get("time_zone", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Times are now shown in %s.") % user.zone)
+    return redirect("web:profile")
 
 
 @require_POST

@@ -27,6 +27,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", profile.profile, name="profile"),
     path("profile/tokens/", profile.create_token, name="token-create"),
+    path("profile/time-zone/", profile.set_time_zone, name="time-zone"),
     path("profile/tokens/<str:prefix>/revoke/", profile.revoke_token, name="token-revoke"),
     path("releases/", views.release_list, name="release-list"),
     path("releases/new/", views.release_create, name="release-create"),

@@ -57,3 +57,35 @@ def test_the_login_help_points_to_the_profile_page():
 
     result = CliRunner().invoke(app, ["login", "--help"], env={"RELMAN_LANGUAGE": "en"})
     assert "profile page" in result.output and "/profile/" in result.output
+
+
+def test_times_follow_the_time_zone_set_on_the_profile(client, presets):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from relman.releases.models import Release
+
+    app = factories.application("crm", process="tfdl")
+    rita = factories.user("rita", "requester", app=app)
+    release = factories.release(rita, app)
+    start = datetime(2027, 1, 14, 12, 0, tzinfo=ZoneInfo("UTC"))  # 20:00 in Shanghai
+    Release.objects.filter(pk=release.pk).update(planned_start=start)
+    client.force_login(rita)
+    page = client.get(f"/releases/{release.number}/").content.decode()
+    assert "2027-01-14 20:00" in page  # the organisation's zone (Asia/Shanghai)
+    assert "The organisation&#x27;s (Asia/Shanghai)" in client.get("/profile/").content.decode()
+
+    saved = client.post("/profile/time-zone/", {"time_zone": "Europe/London"}, follow=True)
+    assert "Times are now shown in Europe/London." in saved.content.decode()
+    assert AuditEvent.objects.filter(action="user.time_zone_changed", actor_id=rita.pk).exists()
+    assert "2027-01-14 12:00" in client.get(f"/releases/{release.number}/").content.decode()
+    assert client.get("/api/v1/me").json()["time_zone"] == "Europe/London"
+
+    refused = client.post("/profile/time-zone/", {"time_zone": "Mars/Olympus"}, follow=True)
+    assert "&#x27;Mars/Olympus&#x27; is not a time zone" in refused.content.decode()
+    rita.refresh_from_db()
+    assert rita.time_zone == "Europe/London"
+
+    client.post("/profile/time-zone/", {"time_zone": ""})  # back to the organisation's
+    rita.refresh_from_db()
+    assert rita.time_zone == "" and rita.zone == "Asia/Shanghai"
