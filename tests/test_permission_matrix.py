@@ -671,6 +671,14 @@ PAGES: dict[str, Page] = {
         writes=True,
     ),
     "GET web:reports": Page(302, 200, 200, 200),
+    "GET web:report-export": Page(
+        302,
+        200,
+        200,
+        200,
+        kwargs=lambda w: {"fmt": "csv"},
+        data=lambda w: {"period": "2026Q3", "figure": "closed"},
+    ),
     "GET web:period-document": Page(
         302,
         200,

@@ -9,16 +9,17 @@ from urllib.parse import urlencode
 
 import pydantic
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from relman.accounts.models import Team
 from relman.cmdb.models import Application
-from relman.core.errors import DomainError
+from relman.core.errors import DomainError, ValidationFailed
 from relman.releases.choices import Kind, Method, Outcome, ReleaseClass
 from relman.reports import kpi
+from relman.reports.documents.figure import figure_file
 from relman.reports.filters import FigureQuery, KpiQuery
 from relman.web.charts import bars
 from relman.web.documents import period_links
@@ -204,7 +205,25 @@ def figure_releases(request: HttpRequest) -> HttpResponse:
         "problems": problems,
         "rows": rows,
         "next_query": next_query,
+        "this_query": urlencode(question.query(figure=question.figure)) if question else "",
         "back": urlencode(question.query()) if question is not None else "",
     }
     status = 400 if question is None or (problems and not rows) else 200
     return render(request, "web/report_releases.html", context, status=status)
+
+
+@require_GET
+@login_required
+def figure_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Every release behind one figure as CSV or XLSX; a bad question shows the list page
+    with its problems."""
+    question, problems = parse_question(request.GET, FigureQuery)
+    if question is None or problems:
+        return figure_releases(request)
+    try:
+        made = figure_file(request.user, question, question.figure, fmt)
+    except ValidationFailed as exc:
+        raise Http404(exc.message) from exc
+    response = HttpResponse(made.content, content_type=made.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    return response

@@ -90,6 +90,7 @@ urlpatterns = [
     path("changes/<str:number>/review/", changes.change_review, name="change-review"),
     path("reports/", reports.dashboard, name="reports"),
     path("reports/releases/", reports.figure_releases, name="report-releases"),
+    path("reports/releases/export.<str:fmt>", reports.figure_export, name="report-export"),
     path(
         "reports/documents/<slug:name>/<str:period>.<slug:fmt>",
         documents.period_document,

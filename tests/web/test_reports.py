@@ -62,3 +62,38 @@ def test_bad_input_is_named_on_the_page(history):  # noqa: F811
     page = client.get("/reports/releases/", {"period": "2026Q3", "figure": "nope"})
     assert page.status_code == 400
     assert "figure" in page.content.decode()
+
+
+def test_a_figure_downloads_as_csv_and_xlsx_with_exactly_its_releases(history):  # noqa: F811
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    client = login(history.viewer)
+    query = {"period": "2026Q3", "figure": "change_failures"}
+    expected = {
+        s.number
+        for s in history.specs
+        if s.app == "crm"
+        and s.outcome in ("failed", "rolled_back")
+        and "2026-07-01" <= s.ended < "2026-10-01"
+    }
+    page = client.get("/reports/releases/", query).content.decode()
+    assert "/reports/releases/export.csv?period=2026Q3&amp;figure=change_failures" in page
+
+    made = client.get("/reports/releases/export.csv", query)
+    assert made.status_code == 200 and made["Content-Type"].startswith("text/csv")
+    assert 'filename="2026Q3-change_failures.csv"' in made["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(made.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "Number" and {r[0] for r in rows[1:]} == expected
+
+    book = client.get("/reports/releases/export.xlsx", query)
+    assert book.status_code == 200
+    sheet = load_workbook(io.BytesIO(book.content)).worksheets[1]
+    numbers = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert numbers == expected
+
+    assert client.get("/reports/releases/export.pdf", query).status_code == 404
+    bad = client.get("/reports/releases/export.csv", {"period": "2026Q3"})
+    assert bad.status_code == 400 and "figure" in bad.content.decode()
