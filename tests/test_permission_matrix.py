@@ -415,6 +415,7 @@ API: dict[str, Expect] = {
         401, 200, 200, 200, "TestReportEndpoints.release statistics"
     ),
     "GET /api/v1/reports/kpi": Expect(401, 200, 200, 200, "TestReportEndpoints.kpi"),  # nobody
+    "GET /api/v1/reports/waits": Expect(401, 200, 200, 200, "TestReportEndpoints.waits"),  # nobody
     "GET /api/v1/reports/kpi/releases": Expect(
         401, 200, 200, 200, "TestReportEndpoints.releases"
     ),  # nobody

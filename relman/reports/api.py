@@ -10,11 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
-from ninja import Query, Router
+from ninja import Field, Query, Router, Schema
 
 from relman.approvals.minutes import language_of
 from relman.core.api import ERRORS
-from relman.reports import documents, kpi
+from relman.reports import documents, kpi, waits
 from relman.reports.filters import FigureQuery, KpiQuery
 from relman.reports.schemas import FigurePage, KpiOut, kpi_payload
 
@@ -42,6 +42,35 @@ def kpi_releases(request: HttpRequest, filters: Query[FigureQuery]) -> dict[str,
     )
     rows, next_cursor = filters.page(queryset)
     return {"items": rows, "next": next_cursor}
+
+
+class WaitOut(Schema):
+    key: str = Field(..., description="The stage's key, or the approver's username")
+    label: str
+    count: int = Field(..., description="Visits of the stage, or decisions of the approver")
+    median: float = Field(..., description="Hours")
+    p90: float = Field(..., description="Hours")
+    total: float = Field(..., description="Hours")
+
+
+class WaitsOut(Schema):
+    stages: list[WaitOut]
+    approvers: list[WaitOut]
+
+
+@router.get(
+    "/waits",
+    response={200: WaitsOut, **ERRORS},
+    summary="Where the releases closed in a period waited: stages and approvers, slowest first",
+)
+def where_releases_wait(request: HttpRequest, filters: Query[KpiQuery]) -> dict[str, Any]:
+    """The time each stage held the releases closed in the period (from the audit log's
+    moves) and each approver's time from a step's opening to their decision; the ten
+    slowest of each by median, in hours, over the releases the caller may see."""
+    return {
+        "stages": waits.stage_waits(request.user, filters, get_language() or "en"),
+        "approvers": waits.approver_waits(request.user, filters),
+    }
 
 
 def _language(request: HttpRequest, language: str | None) -> str:

@@ -11,6 +11,7 @@ import pydantic
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -18,7 +19,7 @@ from relman.accounts.models import Team
 from relman.cmdb.models import Application
 from relman.core.errors import DomainError, ValidationFailed
 from relman.releases.choices import Kind, Method, Outcome, ReleaseClass
-from relman.reports import kpi
+from relman.reports import kpi, waits
 from relman.reports.documents.figure import figure_file
 from relman.reports.filters import FigureQuery, KpiQuery
 from relman.web.charts import bars
@@ -93,8 +94,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     kinds = dict(Kind.choices)
     bands = result.bands()
+    language = get_language() or "en"
     context = {
         "question": question,
+        "stage_waits": waits.stage_waits(request.user, question, language),
+        "approver_waits": waits.approver_waits(request.user, question),
         "values": {
             **question.query(),
             "from": question.from_.isoformat() if question.from_ else "",

@@ -53,8 +53,39 @@ def counts_none(response, world) -> None:
     assert "| Releases closed | 0 |" in response.content.decode()
 
 
+def cancel_release(world) -> None:
+    """World's crm release, cancelled from its first stage, its end put in 2026Q3."""
+    from relman.releases import services as releases
+    from tests.reports.conftest import at
+
+    release = Release.objects.get(pk=world.release.pk)  # as it is now (set up once per caller)
+    if release.status != "closed":
+        releases.cancel(world.users["crew"], release, revision=release.revision, reason="No.")
+    Release.objects.filter(pk=world.release.pk).update(actual_end=at("2026-08-01T10:00"))
+
+
+def waited_in_its_stage(response, world) -> None:
+    stages = response.json()["stages"]
+    assert [(s["key"], s["count"]) for s in stages] == [("release_plan", 1)]
+
+
+def waited_nowhere(response, world) -> None:
+    assert response.json() == {"stages": [], "approvers": []}
+
+
 class TestReportEndpoints(PermissionMatrix):
     endpoints = (
+        Endpoint(
+            "waits",
+            "GET",
+            f"{API}/reports/waits",
+            "requester",
+            refused=(("nobody", 200), ("outsider", 200)),
+            query={"period": "2026Q3"},
+            setup=cancel_release,
+            check=waited_in_its_stage,
+            hides=waited_nowhere,
+        ),
         Endpoint(
             "kpi",
             "GET",
