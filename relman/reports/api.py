@@ -84,13 +84,6 @@ def _language(request: HttpRequest, language: str | None) -> str:
     return language_of(language)
 
 
-def file_response(made: documents.File) -> HttpResponse:
-    """A written document as a download."""
-    response = HttpResponse(made.content, content_type=made.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
-    return response
-
-
 @router.get(
     "/releases/{ref}/documents/{name}.{format}",
     response={200: None, **ERRORS},
@@ -102,9 +95,8 @@ def release_document(
     """`name`: release_report, task_request, release_plan, release_evaluation or
     delivery_list; `format`: pdf, xlsx or md; `language`: en or zh-hans. For those who may
     see the release."""
-    return file_response(
-        documents.release_file(request.user, ref, name, format, _language(request, language))
-    )
+    language = _language(request, language)
+    return documents.release_file(request.user, ref, name, format, language).response()
 
 
 @router.get(
@@ -117,11 +109,10 @@ def quarterly_analysis(
 ) -> HttpResponse:
     """The KPI figures of the quarter, its releases by outcome and kind, and the review of
     each failed or rolled back release, over the releases the caller may see."""
-    return file_response(
-        documents.period_file(
-            request.user, "quarterly_analysis", quarter, format, _language(request, language)
-        )
-    )
+    language = _language(request, language)
+    return documents.period_file(
+        request.user, "quarterly_analysis", quarter, format, language
+    ).response()
 
 
 @router.get(
@@ -134,8 +125,7 @@ def release_statistics(
 ) -> HttpResponse:
     """The releases closed in the period (a quarter 2026Q3 or a month 2026-07) with their
     outcomes and kinds, over the releases the caller may see."""
-    return file_response(
-        documents.period_file(
-            request.user, "release_statistics", period, format, _language(request, language)
-        )
-    )
+    language = _language(request, language)
+    return documents.period_file(
+        request.user, "release_statistics", period, format, language
+    ).response()

@@ -80,7 +80,7 @@ def stage_waits(user: Any, question: KpiQuery, language: str) -> list[Wait]:
             stage,
         )
         labels[(process_id, stage)] = f"{label} ({process.name})"
-    waits = [_wait(key[1], labels[key], hours) for key, hours in spent.items() if hours]
+    waits = [_wait(key[1], labels[key], hours) for key, hours in spent.items()]
     return sorted(waits, key=lambda w: (-w.median, w.label))[:TOP]
 
 

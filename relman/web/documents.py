@@ -17,12 +17,6 @@ from relman.reports import documents
 from relman.reports.periods import QUARTER
 
 
-def _download(made: documents.File) -> HttpResponse:
-    response = HttpResponse(made.content, content_type=made.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
-    return response
-
-
 def _language(request: HttpRequest) -> str:
     return language_of(request.GET.get("language") or get_language())
 
@@ -35,7 +29,7 @@ def release_document(request: HttpRequest, number: str, name: str, fmt: str) -> 
         made = documents.release_file(request.user, number, name, fmt, _language(request))
     except (NotFound, ValidationFailed) as exc:
         raise Http404(exc.message) from exc
-    return _download(made)
+    return made.response()
 
 
 @require_GET
@@ -46,7 +40,7 @@ def period_document(request: HttpRequest, name: str, period: str, fmt: str) -> H
         made = documents.period_file(request.user, name, period, fmt, _language(request))
     except ValidationFailed as exc:
         raise Http404(exc.message) from exc
-    return _download(made)
+    return made.response()
 
 
 def release_links(release: Any) -> list[dict[str, Any]]:

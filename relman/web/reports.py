@@ -228,6 +228,4 @@ def figure_export(request: HttpRequest, fmt: str) -> HttpResponse:
         made = figure_file(request.user, question, question.figure, fmt)
     except ValidationFailed as exc:
         raise Http404(exc.message) from exc
-    response = HttpResponse(made.content, content_type=made.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
-    return response
+    return made.response()

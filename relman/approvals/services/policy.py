@@ -27,15 +27,13 @@ from relman.releases.services.scope import involved_departments, requester_depar
 
 def departments_for(step: ApprovalStep, release: Release) -> list[Team] | None:
     """The departments the step's approvers must belong to (holding its role there); None
-    when any will do. `requester`: the requester's own; `involved`: every department the
-    release involves, each one place of the step; otherwise the one named, by code or name.
+    when any will do. `requester`: the requester's own; otherwise the one named, by code or
+    name. (A step of the `involved` departments has a place for each: `department_places`.)
     An empty list means nobody can approve, and the refusal says why."""
     if not step.department:
         return None
     if step.department == REQUESTER:
         return requester_departments(release)
-    if step.department == INVOLVED:
-        return involved_departments(release)
     return list(
         Team.objects.filter(
             Q(code=step.department) | Q(name=step.department), is_active=True

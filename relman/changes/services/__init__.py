@@ -2,11 +2,9 @@
 release carries (DESIGN.md rule 1); split by topic, importable from here."""
 
 from relman.changes.services.bundling import (
-    ADD,
-    REMOVE,
-    SET,
     change_release_changes,
     release_changes,
+    release_closed,
     resolve_changes,
 )
 from relman.changes.services.changes import (
@@ -20,6 +18,7 @@ from relman.changes.services.changes import (
 from relman.changes.services.common import get_change
 from relman.changes.services.external import refresh_external, refresh_from_tracker
 from relman.changes.services.reviews import review_change, review_open
+from relman.releases.services.scope import ADD, REMOVE, SET
 
 __all__ = [
     "ADD",
@@ -34,6 +33,7 @@ __all__ = [
     "refresh_from_tracker",
     "reject_change",
     "release_changes",
+    "release_closed",
     "resolve_changes",
     "review_change",
     "review_open",

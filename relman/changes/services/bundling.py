@@ -20,12 +20,11 @@ from relman.changes.choices import CLOSED, Status
 from relman.changes.models import Change, ChangeReview, ReleaseChange
 from relman.core import ids
 from relman.core.errors import Conflict, ValidationFailed, raise_if_invalid
-from relman.releases import access as release_access
+from relman.releases.choices import Outcome
 from relman.releases.models import Release
-from relman.releases.services.common import check_revision
+from relman.releases.services.scope import check_how, open_for_change, scope_diff
 
 MAX_REFS = 200
-ADD, REMOVE, SET = "add", "remove", "set"
 # A change in these statuses cannot join a release.
 UNCARRIABLE = {*CLOSED, Status.IMPLEMENTED}
 
@@ -85,31 +84,24 @@ def change_release_changes(
 
     Follows the rule for editing a release (`releases.access.require_edit`); a change
     already in another open release, or closed, cancelled or implemented, is refused."""
-    if how not in (ADD, REMOVE, SET):
-        raise ValidationFailed(_("Add, remove or set."), field="how")
+    check_how(how)
     refs = _refs(changes)
     with transaction.atomic():
-        release = release_access.get_visible(actor, ref, for_update=True)
-        check_revision(release, revision)
-        release_access.require_edit(actor, release)
+        release = open_for_change(actor, ref, revision)
         chosen = resolve_changes(refs, for_update=True)
         present = set(
             ReleaseChange.objects.filter(release=release).values_list("change_id", flat=True)
         )
-        wanted = {c.pk for c in chosen}
-        if how == ADD:
-            adding, dropping = wanted - present, set()
-        elif how == REMOVE:
-            missing = sorted(c.number for c in chosen if c.pk not in present)
-            if missing:
-                raise ValidationFailed(
-                    _("Release %(number)s does not carry: %(changes)s.")
-                    % {"number": release.number, "changes": ", ".join(missing)},
-                    field="changes",
-                )
-            adding, dropping = set(), wanted
-        else:
-            adding, dropping = wanted - present, present - wanted
+        adding, dropping = scope_diff(
+            how,
+            present,
+            {c.pk: c.number for c in chosen},
+            lambda numbers: (
+                _("Release %(number)s does not carry: %(changes)s.")
+                % {"number": release.number, "changes": numbers}
+            ),
+            "changes",
+        )
         if not adding and not dropping:
             return release
         _check_carriable(release, [c for c in chosen if c.pk in adding])
@@ -139,6 +131,40 @@ def change_release_changes(
             after={"changes": carried_numbers(release)},
         )
     return release
+
+
+def release_closed(actor: Any, release: Release) -> None:
+    """A closed release (closed, rolled back or cancelled) frees the changes it carried for
+    another release. One that succeeded implemented its approved changes: those already
+    reviewed are closed, the others wait for their review. Runs in the closing service's
+    transaction (the release event)."""
+    links = ReleaseChange.objects.filter(release=release, is_open=True)
+    change_ids = list(links.values_list("change_id", flat=True))
+    if not change_ids:
+        return
+    links.update(is_open=False)
+    if release.outcome != Outcome.SUCCEEDED:
+        return
+    reviewed = set(
+        ChangeReview.objects.filter(release=release, change_id__in=change_ids).values_list(
+            "change_id", flat=True
+        )
+    )
+    for change in Change.objects.select_for_update().filter(
+        pk__in=change_ids, status=Status.APPROVED
+    ):
+        status = Status.CLOSED if change.pk in reviewed else Status.IMPLEMENTED
+        change.status = status
+        change.revision += 1
+        change.save(update_fields=["status", "revision", "updated"])
+        audit.record(
+            actor,
+            "change.implemented" if status == Status.IMPLEMENTED else "change.closed",
+            change,
+            release=release,
+            before={"status": Status.APPROVED},
+            after={"status": status},
+        )
 
 
 def _check_carriable(release: Release, adding: list[Change]) -> None:

@@ -10,7 +10,7 @@ voids the live impact review, which saw the old ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,12 +118,38 @@ def resolve_teams(values: Iterable[Any], *, field: str = "teams") -> list[Team]:
 # ---------------------------------------------------------------- items and departments
 
 
-def _open_for_change(actor: Any, ref: Release | str | int, revision: int | None) -> Release:
+def check_how(how: str) -> None:
+    if how not in (ADD, REMOVE, SET):
+        raise ValidationFailed(_("Add, remove or set."), field="how")
+
+
+def open_for_change(actor: Any, ref: Release | str | int, revision: int | None) -> Release:
     """The release, locked, at the caller's revision, which the actor may change."""
     release = access.get_visible(actor, ref, for_update=True)
     check_revision(release, revision)
     access.require_edit(actor, release)
     return release
+
+
+def scope_diff(
+    how: str,
+    present: set[int],
+    chosen: dict[int, str],
+    refusal: Callable[[str], str],
+    field: str,
+) -> tuple[set[int], set[int]]:
+    """The ids an add, remove or set adds and drops among those a release names (`present`;
+    `chosen`: id -> name). Removing what it does not name is refused: `refusal` words the
+    names, joined."""
+    wanted = set(chosen)
+    if how == ADD:
+        return wanted - present, set()
+    if how == REMOVE:
+        missing = sorted(name for pk, name in chosen.items() if pk not in present)
+        if missing:
+            raise ValidationFailed(refusal(", ".join(missing)), field=field)
+        return set(), wanted
+    return wanted - present, present - wanted
 
 
 def _touched_names(release: Release) -> list[str]:
@@ -146,26 +172,21 @@ def change_items(
 
     The release's revision grows and the audit event lists the items' names before and
     after; the live impact review is voided, since the impact it saw is no longer the one."""
-    if how not in (ADD, REMOVE, SET):
-        raise ValidationFailed(_("Add, remove or set."), field="how")
+    check_how(how)
     chosen = resolve_items(items)
     with transaction.atomic():
-        release = _open_for_change(actor, ref, revision)
+        release = open_for_change(actor, ref, revision)
         present = set(ReleaseItem.objects.filter(release=release).values_list("ci_id", flat=True))
-        wanted = {ci.pk for ci in chosen}
-        if how == ADD:
-            adding, dropping = wanted - present, set()
-        elif how == REMOVE:
-            missing = sorted(ci.name for ci in chosen if ci.pk not in present)
-            if missing:
-                raise ValidationFailed(
-                    _("Release %(number)s does not touch: %(names)s.")
-                    % {"number": release.number, "names": ", ".join(missing)},
-                    field="items",
-                )
-            adding, dropping = set(), wanted
-        else:
-            adding, dropping = wanted - present, present - wanted
+        adding, dropping = scope_diff(
+            how,
+            present,
+            {ci.pk: ci.name for ci in chosen},
+            lambda names: (
+                _("Release %(number)s does not touch: %(names)s.")
+                % {"number": release.number, "names": names}
+            ),
+            "items",
+        )
         if not adding and not dropping:
             return release
         before = _touched_names(release)
@@ -199,26 +220,21 @@ def change_teams(
     revision: int | None = None,
 ) -> Release:
     """Add or remove departments involved in a release by hand (or set the whole list)."""
-    if how not in (ADD, REMOVE, SET):
-        raise ValidationFailed(_("Add, remove or set."), field="how")
+    check_how(how)
     chosen = resolve_teams(teams)
     with transaction.atomic():
-        release = _open_for_change(actor, ref, revision)
+        release = open_for_change(actor, ref, revision)
         present = set(ReleaseTeam.objects.filter(release=release).values_list("team_id", flat=True))
-        wanted = {t.pk for t in chosen}
-        if how == ADD:
-            adding, dropping = wanted - present, set()
-        elif how == REMOVE:
-            missing = sorted(t.code for t in chosen if t.pk not in present)
-            if missing:
-                raise ValidationFailed(
-                    _("These departments were not added to release %(number)s: %(codes)s.")
-                    % {"number": release.number, "codes": ", ".join(missing)},
-                    field="teams",
-                )
-            adding, dropping = set(), wanted
-        else:
-            adding, dropping = wanted - present, present - wanted
+        adding, dropping = scope_diff(
+            how,
+            present,
+            {t.pk: t.code for t in chosen},
+            lambda codes: (
+                _("These departments were not added to release %(number)s: %(codes)s.")
+                % {"number": release.number, "codes": codes}
+            ),
+            "teams",
+        )
         if not adding and not dropping:
             return release
 
